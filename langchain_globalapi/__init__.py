@@ -1,0 +1,43 @@
+"""LangChain integration for Global API: route, cache and fall back to cut LLM spend.
+
+Everything users need is importable from the package root.
+"""
+
+from langchain_globalapi._version import __version__
+from langchain_globalapi.budgets import Budget, BudgetCheck, SpendLimit
+from langchain_globalapi.catalog import DEFAULT_TIERS, REFERENCE_MODEL, Catalog, ModelInfo
+from langchain_globalapi.chat_models import ChatGlobalAPI
+from langchain_globalapi.costs import CallCost, CostTracker, get_globalapi_callback, price_message
+from langchain_globalapi.embeddings import GlobalAPIEmbeddings
+from langchain_globalapi.errors import (
+    BudgetExceededError,
+    CatalogError,
+    GlobalAPIError,
+    MissingAPIKeyError,
+    ModelNotFoundError,
+)
+from langchain_globalapi.estimate import SpendEstimate, estimate_spend
+
+__all__ = [
+    "DEFAULT_TIERS",
+    "REFERENCE_MODEL",
+    "Budget",
+    "BudgetCheck",
+    "BudgetExceededError",
+    "CallCost",
+    "Catalog",
+    "CatalogError",
+    "ChatGlobalAPI",
+    "CostTracker",
+    "GlobalAPIEmbeddings",
+    "GlobalAPIError",
+    "MissingAPIKeyError",
+    "ModelInfo",
+    "ModelNotFoundError",
+    "SpendEstimate",
+    "SpendLimit",
+    "__version__",
+    "estimate_spend",
+    "get_globalapi_callback",
+    "price_message",
+]

@@ -1,0 +1,175 @@
+"""The `globalapi` command: estimate spend, list models, plan and explain routing, benchmark.
+
+Each command is a thin shell over the package's API and imports what it needs when it
+runs, so `globalapi --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.errors import GlobalAPIError
+from langchain_globalapi.estimate import SpendEstimate, estimate_spend, parse_token_count
+
+__all__ = ["main"]
+
+console = Console()
+
+
+def _usd(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+def _name(model_id: str) -> str:
+    info = Catalog.default().get(model_id)
+    return info.display_name if info is not None and info.display_name else model_id
+
+
+def _tokens(count: Decimal) -> str:
+    for unit, size in (("B", 10**9), ("M", 10**6), ("k", 10**3)):
+        if count >= size:
+            return f"{count / size:,.1f}{unit}".replace(".0" + unit, unit)
+    return f"{count:,.0f}"
+
+
+def _catalog(path: str | None) -> Catalog:
+    return Catalog.from_file(path) if path else Catalog.default()
+
+
+def _parse_mix(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    mix: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, share = pair.rpartition("=")
+        if not sep or not name:
+            msg = f"--mix takes NAME=SHARE (e.g. flash=0.9), got {pair!r}"
+            raise click.BadParameter(msg)
+        mix[name] = share
+    return mix
+
+
+def _token_count(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    try:
+        return parse_token_count(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def print_estimate(estimate: SpendEstimate, *, title: str = "Monthly spend") -> None:
+    """Print an estimate as a table: each model's share and cost, then the baseline."""
+    table = Table(title=title)
+    table.add_column("model", no_wrap=True)
+    for column in ("share", "tokens in/out", "input", "output", "total"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for line in estimate.lines:
+        table.add_row(
+            _name(line.model),
+            f"{line.share * 100:.1f}%",
+            f"{_tokens(line.input_tokens)} / {_tokens(line.output_tokens)}",
+            _usd(line.input_usd),
+            _usd(line.output_usd),
+            _usd(line.total_usd),
+        )
+    table.add_section()
+    table.add_row("mix total", "100%", "", "", "", _usd(estimate.total_usd), style="bold")
+    base = estimate.baseline
+    table.add_row(
+        f"{_name(base.model)} alone", "", "", _usd(base.input_usd), _usd(base.output_usd),
+        _usd(estimate.baseline_usd),
+    )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"Saving: [bold green]{_usd(estimate.saving_usd)}[/] a month "
+        f"([bold green]{estimate.saving_pct:.0f}%[/] less than {base.model})"
+    )
+
+
+@click.group()
+@click.version_option(package_name="langchain-globalapi")
+def main() -> None:
+    """Cut LLM spend with Global API: route, cache, fall back, and measure it."""
+
+
+@main.command()
+@click.option("--input-tokens", default="100M", show_default=True, callback=_token_count,
+              help="Input tokens a month (100M, 250k, 1.5B...).")  # fmt: skip
+@click.option("--output-tokens", default="30M", show_default=True, callback=_token_count,
+              help="Output tokens a month.")  # fmt: skip
+@click.option("--mix", "mix_pairs", multiple=True, metavar="NAME=SHARE",
+              help="Share per tier or model id; repeat. Default: flash=0.9 pro=0.1.")  # fmt: skip
+@click.option("--baseline", default=None, help="Model to compare against (default: gpt-4o).")
+@click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML/JSON file of price overrides.")  # fmt: skip
+def estimate(
+    input_tokens: int,
+    output_tokens: int,
+    mix_pairs: tuple[str, ...],
+    baseline: str | None,
+    catalog_path: str | None,
+) -> None:
+    """Estimate monthly spend for a token volume and model mix, against GPT-4o."""
+    try:
+        result = estimate_spend(
+            input_tokens,
+            output_tokens,
+            _parse_mix(mix_pairs),
+            baseline=baseline,
+            catalog=_catalog(catalog_path),
+        )
+    except GlobalAPIError as exc:
+        raise click.UsageError(str(exc)) from exc
+    print_estimate(result)
+
+
+@main.command()
+@click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML/JSON file of price overrides.")  # fmt: skip
+@click.option("--live/--no-live", default=None,
+              help="Also list the gateway's models (default: with GLOBAL_API_KEY).")  # fmt: skip
+def models(catalog_path: str | None, live: bool | None) -> None:
+    """List the price catalog, and the gateway's live model ids when a key is set."""
+    catalog = _catalog(catalog_path)
+    table = Table(title="Price catalog ($ per million tokens)")
+    table.add_column("model", no_wrap=True)
+    table.add_column("tier")
+    for column in ("input", "cached in", "output", "context"):
+        table.add_column(column, justify="right")
+    for info in catalog:
+        table.add_row(
+            info.id,
+            catalog.tier_of(info.id) or ("reference" if info.id == catalog.reference_model else ""),
+            f"{info.input_per_mtok}",
+            "" if info.cached_input_per_mtok is None else f"{info.cached_input_per_mtok}",
+            f"{info.output_per_mtok}",
+            "" if info.context_window is None else f"{info.context_window:,}",
+        )
+    console.print(table)
+    key = os.environ.get("GLOBAL_API_KEY")
+    if live is None:
+        live = bool(key)
+    if not live:
+        console.print("[dim]Set GLOBAL_API_KEY (or pass --live) to list the gateway's models.[/]")
+        return
+    if not key:
+        msg = "GLOBAL_API_KEY is not set: export it to list the gateway's live models"
+        raise click.UsageError(msg)
+    from langchain_globalapi.catalog import fetch_model_ids  # noqa: PLC0415
+    from langchain_globalapi.chat_models import DEFAULT_BASE_URL  # noqa: PLC0415
+
+    base_url = os.environ.get("GLOBAL_API_BASE", DEFAULT_BASE_URL)
+    ids = fetch_model_ids(api_key=key, base_url=base_url)
+    priced = sum(catalog.get(model_id) is not None for model_id in ids)
+    console.print(f"{len(ids)} models at {base_url} ({priced} priced in the catalog):")
+    for model_id in ids:
+        console.print(f"  {model_id}" + ("" if catalog.get(model_id) else "  [dim](no price)[/]"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
