@@ -1,0 +1,148 @@
+"""Load RouteLLM's labelled eval data (MMLU, GSM8K) and the fixed train / held-out splits.
+
+The files are not shipped with the package (see ``../shared/data/README.md`` in the project
+workspace: RouteLLM, Apache-2.0). Every loader takes the data folder explicitly and drops the
+prompts listed in ``contaminated_prompts.jsonl``. The splits are fixed here so the training
+script, the benchmarks and the tests agree on what a scorer never saw:
+
+- MMLU is split **by subject**: :data:`HELD_OUT_MMLU_SUBJECTS` (9 of the 29 shared subjects,
+  spanning STEM, humanities, social sciences and other) are only ever evaluated on;
+- GSM8K is split **by row**: rows with an odd index in ``gsm8k_responses.csv`` are held out.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+WEAK_MODEL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
+STRONG_MODEL = "gpt-4-1106-preview"
+
+HELD_OUT_MMLU_SUBJECTS: tuple[str, ...] = (
+    "abstract_algebra",
+    "college_physics",
+    "electrical_engineering",
+    "formal_logic",
+    "high_school_macroeconomics",
+    "high_school_us_history",
+    "nutrition",
+    "professional_psychology",
+    "world_religions",
+)
+
+
+@dataclass(frozen=True)
+class LabelledPrompt:
+    """One prompt with the weak and strong model's correctness on it.
+
+    Example:
+        >>> LabelledPrompt("2+2?", weak=1.0, strong=1.0, group="gsm8k").gain
+        0.0
+    """
+
+    prompt: str
+    weak: float
+    strong: float
+    group: str
+
+    @property
+    def gain(self) -> float:
+        """Quality the strong model adds on this prompt (-1, 0 or 1 for correctness)."""
+        return self.strong - self.weak
+
+
+def _contaminated(folder: Path) -> set[str]:
+    path = folder / "contaminated_prompts.jsonl"
+    if not path.exists():
+        return set()
+    with path.open(encoding="utf-8") as fh:
+        return {json.loads(line)["eval_prompt"].strip() for line in fh if line.strip()}
+
+
+def _read_csv(path: Path, group: str, drop: set[str]) -> list[LabelledPrompt]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [
+            LabelledPrompt(
+                prompt=row["prompt"],
+                weak=float(row[WEAK_MODEL] == "True"),
+                strong=float(row[STRONG_MODEL] == "True"),
+                group=group,
+            )
+            for row in csv.DictReader(fh)
+            if row["prompt"].strip() not in drop
+        ]
+
+
+def mmlu_subjects(data_dir: Path) -> list[str]:
+    """Names of the MMLU subjects present in ``data_dir`` (sorted)."""
+    folder = Path(data_dir) / "routellm" / "mmlu"
+    return sorted(p.stem.removeprefix("mmlu_") for p in folder.glob("mmlu_*.csv"))
+
+
+def load_mmlu(data_dir: Path, subjects: Iterable[str] | None = None) -> list[LabelledPrompt]:
+    """Load decontaminated MMLU prompts; ``group`` is ``"mmlu/<subject>"``.
+
+    Args:
+        data_dir: The shared data folder (holding ``routellm/``).
+        subjects: Subjects to load; all present ones when ``None``.
+    """
+    folder = Path(data_dir) / "routellm" / "mmlu"
+    drop = _contaminated(folder)
+    chosen = mmlu_subjects(data_dir) if subjects is None else list(subjects)
+    rows: list[LabelledPrompt] = []
+    for subject in chosen:
+        rows += _read_csv(folder / f"mmlu_{subject}.csv", f"mmlu/{subject}", drop)
+    return rows
+
+
+def load_gsm8k(data_dir: Path) -> list[LabelledPrompt]:
+    """Load the decontaminated GSM8K prompts in file order; ``group`` is ``"gsm8k/<row>"``."""
+    folder = Path(data_dir) / "routellm" / "gsm8k"
+    drop = _contaminated(folder)
+    rows = _read_csv(folder / "gsm8k_responses.csv", "gsm8k", drop=set())
+    return [
+        LabelledPrompt(r.prompt, r.weak, r.strong, f"gsm8k/{i}")
+        for i, r in enumerate(rows)
+        if r.prompt.strip() not in drop
+    ]
+
+
+def is_held_out(row: LabelledPrompt) -> bool:
+    """Whether a row belongs to the evaluation split (held-out subject or odd GSM8K row)."""
+    kind, _, name = row.group.partition("/")
+    if kind == "mmlu":
+        return name in HELD_OUT_MMLU_SUBJECTS
+    if kind == "gsm8k":
+        return int(name) % 2 == 1
+    return False
+
+
+def load_unlabelled_prompts(data_dir: Path) -> list[str]:
+    """First-turn prompts of MT-Bench and Arena-Hard-Auto (for calibration and realism only)."""
+    data_dir = Path(data_dir)
+    prompts: list[str] = []
+    mt_bench = data_dir / "routellm" / "mt_bench" / "question.jsonl"
+    arena = data_dir / "arena-hard" / "question.jsonl"
+    if mt_bench.exists():
+        with mt_bench.open(encoding="utf-8") as fh:
+            prompts += [json.loads(line)["turns"][0] for line in fh if line.strip()]
+    if arena.exists():
+        with arena.open(encoding="utf-8") as fh:
+            prompts += [json.loads(line)["turns"][0]["content"] for line in fh if line.strip()]
+    return prompts
+
+
+def as_arrays(
+    rows: Iterable[LabelledPrompt],
+) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Split rows into ``(prompts, weak quality, strong quality)`` for the metrics."""
+    rows = list(rows)
+    weak = np.asarray([r.weak for r in rows], dtype=np.float64)
+    strong = np.asarray([r.strong for r in rows], dtype=np.float64)
+    return [r.prompt for r in rows], weak, strong

@@ -1,0 +1,284 @@
+"""A small learned complexity scorer: bag-of-words plus cue features into logistic regression.
+
+Run time is numpy only: the weights are a vocabulary (words and word pairs), one weight per entry,
+weights for the standardised :func:`~langchain_globalapi.routing.scorers.extract_signals` cues and
+a bias. ``LearnedScorer.load_default()`` loads the weights shipped in ``_weights/default.npz``,
+trained by ``scripts/train_scorer.py`` on RouteLLM's labelled MMLU and GSM8K outcomes
+(Mixtral-8x7B vs GPT-4; lm-sys/RouteLLM, Apache-2.0), with MMLU split by subject.
+``LearnedScorer.fit`` trains the same model on your own labels, also in numpy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from langchain_core.language_models import LanguageModelInput
+
+from langchain_globalapi.routing.scorers import (
+    ComplexityScorer,
+    Conversation,
+    Tools,
+    extract_signals,
+    tokenize,
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Cue features the model sees (``log1p`` of the counts from ``extract_signals``).
+DENSE_FEATURES: tuple[str, ...] = (
+    "log_chars",
+    "code",
+    "math",
+    "reasoning",
+    "multi_step",
+    "structured_output",
+    "negation",
+    "numbers",
+    "questions",
+    "options",
+    "option_chars",
+    "uppercase_negation",
+    "user_turns",
+    "system_chars",
+    "media",
+    "tools",
+    "tool_calls_in_history",
+)
+_FORMAT_VERSION = 1
+
+
+def _terms(tokens: list[str]) -> list[str]:
+    """Unigrams and adjacent pairs (``"a b"``) of a token list."""
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def _dense(signals: dict[str, float]) -> FloatArray:
+    values = np.asarray([max(signals[name], 0.0) for name in DENSE_FEATURES], dtype=np.float64)
+    return np.asarray(np.log1p(values), dtype=np.float64)
+
+
+class LearnedScorer(ComplexityScorer):
+    """Logistic regression over words, word pairs and cue features; numpy only at run time.
+
+    ``fit`` is a classmethod that returns a new scorer; ``save``/``load`` round-trip it through a
+    single ``.npz`` file.
+
+    Example:
+        >>> scorer = LearnedScorer.fit(
+        ...     ["hi", "thanks!", "prove the theorem", "derive the integral step by step"] * 5,
+        ...     [0, 0, 1, 1] * 5,
+        ...     min_count=1,
+        ... )
+        >>> scorer.score("derive this integral") > scorer.score("hi")
+        True
+    """
+
+    def __init__(  # noqa: PLR0917 - the weights are the model; save/load name them
+        self,
+        vocabulary: Sequence[str],
+        term_weights: npt.ArrayLike,
+        dense_weights: npt.ArrayLike,
+        dense_mean: npt.ArrayLike,
+        dense_scale: npt.ArrayLike,
+        bias: float,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
+        self.term_weights = np.asarray(term_weights, dtype=np.float64)
+        self.dense_weights = np.asarray(dense_weights, dtype=np.float64)
+        self.dense_mean = np.asarray(dense_mean, dtype=np.float64)
+        self.dense_scale = np.asarray(dense_scale, dtype=np.float64)
+        self.bias = float(bias)
+        self.metadata = dict(metadata or {})
+        if len(self.term_weights) != len(self.vocabulary):
+            msg = "term_weights must have one weight per vocabulary entry"
+            raise ValueError(msg)
+
+    # -- scoring --------------------------------------------------------------------------------
+
+    def _logit(self, conversation: Conversation) -> tuple[float, dict[str, float]]:
+        tokens = tokenize(conversation.text)
+        signals = extract_signals(conversation, tokens)
+        get = self.vocabulary.get
+        ids = [i for i in map(get, set(_terms(tokens))) if i is not None]
+        z = self.bias + float(self.term_weights[ids].sum()) / math.sqrt(max(len(tokens), 1))
+        dense = (_dense(signals) - self.dense_mean) / self.dense_scale
+        return z + float(dense @ self.dense_weights), signals
+
+    def score_conversation(self, conversation: Conversation) -> float:
+        """Probability-like score in (0, 1) from the logistic model."""
+        z, _ = self._logit(conversation)
+        return 1.0 / (1.0 + math.exp(-min(max(z, -30.0), 30.0)))
+
+    def signals(self, model_input: LanguageModelInput, *, tools: Tools = None) -> dict[str, float]:
+        """The cue signals plus ``logit`` (the model's raw output)."""
+        z, signals = self._logit(Conversation.from_input(model_input, tools))
+        return {**signals, "logit": z}
+
+    # -- training -------------------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls,
+        inputs: Sequence[LanguageModelInput],
+        labels: Sequence[float] | npt.ArrayLike,
+        *,
+        sample_weight: npt.ArrayLike | None = None,
+        l2: float = 1e-3,
+        dense_l2: float = 1e-4,
+        min_count: int = 3,
+        max_terms: int = 30000,
+        epochs: int = 300,
+        learning_rate: float = 0.05,
+        metadata: dict[str, Any] | None = None,
+    ) -> LearnedScorer:
+        """Train a new scorer on your own traffic (deterministic, numpy only).
+
+        Args:
+            inputs: Chat inputs (anything :meth:`score` accepts).
+            labels: Targets in [0, 1] per input: 1 = needed the strong tier, 0 = the weak tier
+                was enough. Soft labels work, e.g. ``(strong - weak + 1) / 2`` for correctness.
+            sample_weight: Optional weight per input.
+            l2: L2 penalty on word and word-pair weights (per example, averaged loss).
+            dense_l2: L2 penalty on the cue-feature weights.
+            min_count: Keep terms seen in at least this many inputs.
+            max_terms: Keep at most this many terms (the most frequent).
+            epochs: Full-batch Adam steps.
+            learning_rate: Adam step size.
+            metadata: Stored with the weights (training data, split, metrics).
+
+        Returns:
+            A new, fitted :class:`LearnedScorer`.
+        """
+        y = np.asarray(labels, dtype=np.float64).reshape(-1)
+        if len(y) != len(inputs) or len(y) == 0:
+            msg = "fit needs one label per input and at least one input"
+            raise ValueError(msg)
+        if np.any((y < 0) | (y > 1)):
+            msg = "labels must lie in [0, 1] (1 = needed the strong tier)"
+            raise ValueError(msg)
+        sw = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, float)
+        conversations = [Conversation.from_input(x) for x in inputs]
+        token_lists = [tokenize(c.text) for c in conversations]
+        doc_terms = [set(_terms(tokens)) for tokens in token_lists]
+        counts = Counter(term for terms in doc_terms for term in terms)
+        kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: -counts[t])
+        vocabulary = sorted(kept[:max_terms])
+        index = {term: i for i, term in enumerate(vocabulary)}
+        rows, cols, vals = [], [], []
+        for r, (terms, tokens) in enumerate(zip(doc_terms, token_lists, strict=True)):
+            ids = [index[t] for t in terms if t in index]
+            rows += [r] * len(ids)
+            cols += ids
+            vals += [1.0 / math.sqrt(max(len(tokens), 1))] * len(ids)
+        dense = np.stack(
+            [_dense(extract_signals(c, t)) for c, t in zip(conversations, token_lists, strict=True)]
+        )
+        mean, scale = dense.mean(axis=0), dense.std(axis=0)
+        scale[scale == 0] = 1.0
+        sparse = (np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals))
+        w_terms, w_dense, bias = _train_logistic(
+            sparse,
+            len(vocabulary),
+            (dense - mean) / scale,
+            y,
+            sw / sw.mean(),
+            l2=l2,
+            dense_l2=dense_l2,
+            epochs=epochs,
+            learning_rate=learning_rate,
+        )
+        return cls(vocabulary, w_terms, w_dense, mean, scale, bias, metadata)
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the weights to one compressed ``.npz`` file (term weights as float16)."""
+        vocabulary = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        np.savez_compressed(
+            Path(path),
+            vocabulary=np.asarray("\n".join(vocabulary)),
+            term_weights=self.term_weights.astype(np.float16),
+            dense_names=np.asarray("\n".join(DENSE_FEATURES)),
+            dense_weights=self.dense_weights,
+            dense_mean=self.dense_mean,
+            dense_scale=self.dense_scale,
+            bias=np.asarray(self.bias),
+            metadata=np.asarray(json.dumps({"format": _FORMAT_VERSION, **self.metadata})),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> LearnedScorer:
+        """Load weights written by :meth:`save`."""
+        with np.load(Path(path), allow_pickle=False) as data:
+            if str(data["dense_names"]).split("\n") != list(DENSE_FEATURES):
+                msg = f"{path} was trained with other cue features: retrain it with this version"
+                raise ValueError(msg)
+            vocabulary = str(data["vocabulary"]).split("\n") if data["vocabulary"].size else []
+            return cls(
+                vocabulary=vocabulary if vocabulary != [""] else [],
+                term_weights=data["term_weights"].astype(np.float64),
+                dense_weights=data["dense_weights"],
+                dense_mean=data["dense_mean"],
+                dense_scale=data["dense_scale"],
+                bias=float(data["bias"]),
+                metadata=json.loads(str(data["metadata"])),
+            )
+
+    @classmethod
+    def load_default(cls) -> LearnedScorer:
+        """Load the weights shipped with the package (see ``scripts/train_scorer.py``)."""
+        ref = resources.files("langchain_globalapi.routing") / "_weights" / "default.npz"
+        with resources.as_file(ref) as path:
+            return cls.load(path)
+
+
+def _train_logistic(
+    sparse: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray],
+    n_terms: int,
+    dense: FloatArray,
+    y: FloatArray,
+    sample_weight: FloatArray,
+    *,
+    l2: float,
+    dense_l2: float,
+    epochs: int,
+    learning_rate: float,
+) -> tuple[FloatArray, FloatArray, float]:
+    """Full-batch Adam on weighted cross-entropy; the term matrix is given as COO triplets."""
+    rows, cols, vals = sparse
+    n = len(y)
+    params = [
+        np.zeros(n_terms),
+        np.zeros(dense.shape[1]),
+        np.array([math.log((y.mean() + 1e-3) / (1 - y.mean() + 1e-3))]),
+    ]
+    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    for step in range(1, epochs + 1):
+        w_terms, w_dense, b = params
+        z = np.bincount(rows, weights=vals * w_terms[cols], minlength=n) + dense @ w_dense + b[0]
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        residual = sample_weight * (p - y) / n
+        grads = [
+            np.bincount(cols, weights=vals * residual[rows], minlength=n_terms) + l2 * w_terms,
+            dense.T @ residual + dense_l2 * w_dense,
+            np.array([residual.sum()]),
+        ]
+        for param, grad, (first, second) in zip(params, grads, moments, strict=True):
+            first[:] = beta1 * first + (1 - beta1) * grad
+            second[:] = beta2 * second + (1 - beta2) * grad * grad
+            m, v = first, second
+            param[:] = param - (
+                learning_rate * (m / (1 - beta1**step)) / (np.sqrt(v / (1 - beta2**step)) + eps)
+            )
+    return params[0], params[1], float(params[2][0])

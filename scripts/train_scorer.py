@@ -1,0 +1,117 @@
+"""Train the default LearnedScorer weights from RouteLLM's labelled data (numpy only).
+
+Usage (from the repo root, venv active):
+
+    python scripts/train_scorer.py [--data-dir ../shared/data] [--cv] [--out PATH]
+
+Data: ``../shared/data/routellm`` (lm-sys/RouteLLM eval data, Apache-2.0; never committed).
+Split (fixed in ``langchain_globalapi.routing.datasets``):
+
+- MMLU by subject: the 9 subjects in ``HELD_OUT_MMLU_SUBJECTS`` are never trained on;
+- GSM8K by row: even rows train, odd rows are held out.
+
+Label: 1 when the weak model (Mixtral-8x7B) got the prompt wrong. Model selection (label,
+L2, balancing) used ``--cv`` only: 5-fold cross-validation that holds out whole training
+subjects (and GSM8K training rows by row), never the held-out subjects. Deterministic: the
+trainer is full-batch Adam from zeros, no randomness. No extra dependencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from langchain_globalapi.routing.datasets import (
+    HELD_OUT_MMLU_SUBJECTS,
+    LabelledPrompt,
+    as_arrays,
+    is_held_out,
+    load_gsm8k,
+    load_mmlu,
+)
+from langchain_globalapi.routing.evaluation import routing_metrics
+from langchain_globalapi.routing.learned import LearnedScorer
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+DEFAULT_OUT = REPO / "langchain_globalapi" / "routing" / "_weights" / "default.npz"
+HYPERPARAMETERS = {"l2": 1e-3, "dense_l2": 1e-4, "min_count": 3, "max_terms": 30000, "epochs": 300}
+
+
+def label(row: LabelledPrompt) -> float:
+    """Training target: the weak model failed (CV beat 'strong wins' and a soft gain label)."""
+    return 1.0 - row.weak
+
+
+def fit(rows: list[LabelledPrompt], **metadata: object) -> LearnedScorer:
+    return LearnedScorer.fit(
+        [r.prompt for r in rows],
+        [label(r) for r in rows],
+        metadata=dict(metadata),
+        **HYPERPARAMETERS,  # type: ignore[arg-type]
+    )
+
+
+def cross_validate(train: list[LabelledPrompt], n_folds: int = 5) -> None:
+    subjects = sorted({r.group for r in train if r.group.startswith("mmlu/")})
+
+    def fold(row: LabelledPrompt) -> int:
+        if row.group.startswith("mmlu/"):
+            return subjects.index(row.group) % n_folds
+        return int(row.group.split("/")[1]) // 2 % n_folds
+
+    folds = np.asarray([fold(r) for r in train])
+    oof = np.zeros(len(train))
+    for f in range(n_folds):
+        test_idx = np.flatnonzero(folds == f)
+        model = fit([train[i] for i in np.flatnonzero(folds != f)])
+        oof[test_idx] = model.score_batch([train[i].prompt for i in test_idx])
+    for name in ("mmlu", "gsm8k"):
+        mask = np.asarray([r.group.startswith(name) for r in train])
+        _, weak, strong = as_arrays([r for r, m in zip(train, mask, strict=True) if m])
+        apgr = routing_metrics(oof[mask], weak, strong).apgr
+        print(f"cv {name:6s} (subject-grouped, out-of-fold) APGR = {apgr:.3f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--cv", action="store_true", help="also run subject-grouped 5-fold CV")
+    args = parser.parse_args()
+    if not (args.data_dir / "routellm").is_dir():
+        print(f"no RouteLLM data under {args.data_dir}: pass --data-dir", file=sys.stderr)
+        return 2
+    rows = load_mmlu(args.data_dir) + load_gsm8k(args.data_dir)
+    train = [r for r in rows if not is_held_out(r)]
+    held_out = [r for r in rows if is_held_out(r)]
+    print(f"train {len(train)} rows, held out {len(held_out)} rows")
+    if args.cv:
+        cross_validate(train)
+    model = fit(
+        train,
+        trained_on="RouteLLM eval data (lm-sys/RouteLLM, Apache-2.0): MMLU + GSM8K",
+        weak_model="mistralai/Mixtral-8x7B-Instruct-v0.1",
+        strong_model="gpt-4-1106-preview",
+        label="1 - weak_correct",
+        held_out_mmlu_subjects=list(HELD_OUT_MMLU_SUBJECTS),
+        gsm8k_split="even rows train, odd rows held out",
+        hyperparameters=HYPERPARAMETERS,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    size_kib = args.out.stat().st_size / 1024
+    print(f"wrote {args.out} ({size_kib:.0f} KiB, {len(model.vocabulary)} terms)")
+    for name in ("mmlu", "gsm8k"):
+        subset = [r for r in held_out if r.group.startswith(name)]
+        prompts, weak, strong = as_arrays(subset)
+        apgr = routing_metrics(model.score_batch(prompts), weak, strong).apgr
+        print(f"held-out {name:6s} n={len(subset)} APGR = {apgr:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
