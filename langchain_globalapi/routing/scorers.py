@@ -113,11 +113,10 @@ class Conversation:
 
 
 _SYMBOLS = "^=+*/<>{}[]();%$|#`\\"
-_TRANSLATE = str.maketrans(
-    {
-        **{ord(c): " " for c in string.punctuation + "\u2019\u201c\u201d" if c not in _SYMBOLS},
-        **{ord(c): f" {c} " for c in _SYMBOLS},
-    }
+# Bytes in, bytes out: ASCII punctuation becomes a space. UTF-8 multi-byte sequences never
+# contain ASCII bytes, so any text survives, and bytes.translate is fast whatever the script.
+_TO_SPACE = bytes.maketrans(
+    (string.punctuation + "_").encode(), b" " * len(string.punctuation + "_")
 )
 _CUE_WORDS: dict[str, frozenset[str]] = {
     name: frozenset(words.split())
@@ -143,12 +142,16 @@ SCAN_CHARS = 6000
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case word, number and symbol tokens (math and code symbols stay as tokens)."""
-    return text[:SCAN_CHARS].lower().translate(_TRANSLATE).split()
+    """Lower-case words and numbers, then each math or code symbol present (once)."""
+    lower = text[:SCAN_CHARS].lower()
+    words = lower.encode("utf-8", "replace").translate(_TO_SPACE).decode("utf-8").split()
+    return words + [symbol for symbol in _SYMBOLS if symbol in lower]
 
 
 def _options(text: str) -> tuple[int, float]:
     """Number of multiple-choice option lines (``A. ...``) and their mean length."""
+    if "\nB. " not in text and "\nB) " not in text:
+        return 0, 0.0
     lengths = [
         len(line) - 3
         for line in text[:SCAN_CHARS].splitlines()
