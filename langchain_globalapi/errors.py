@@ -22,6 +22,8 @@ __all__ = [
     "GlobalAPIError",
     "MissingAPIKeyError",
     "ModelNotFoundError",
+    "NoCapableTierError",
+    "RoutingConfigError",
 ]
 
 
@@ -56,3 +58,11 @@ class BudgetExceededError(GlobalAPIError):
     def __init__(self, message: str, *, limits: Sequence[Any] = ()) -> None:
         super().__init__(message)
         self.limits = tuple(limits)
+
+
+class RoutingConfigError(GlobalAPIError, ValueError):
+    """A router is misconfigured or got an unknown hint: the message lists the valid values."""
+
+
+class NoCapableTierError(GlobalAPIError, ValueError):
+    """No router tier can take the request (context window, tools or images): add one that can."""

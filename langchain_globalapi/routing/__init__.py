@@ -1,6 +1,9 @@
 """Routing: complexity scorers that pick a tier per request, and the metrics that judge them."""
 
+from langchain_globalapi.routing._decision import RoutingDecision
+from langchain_globalapi.routing._route import BudgetDowngradeWarning
 from langchain_globalapi.routing.learned import LearnedScorer
+from langchain_globalapi.routing.router import TieredRouterRunnable
 from langchain_globalapi.routing.scorers import (
     ComplexityScorer,
     Conversation,
@@ -10,10 +13,13 @@ from langchain_globalapi.routing.scorers import (
 )
 
 __all__ = [
+    "BudgetDowngradeWarning",
     "ComplexityScorer",
     "Conversation",
     "HeuristicScorer",
     "LearnedScorer",
     "LengthScorer",
+    "RoutingDecision",
+    "TieredRouterRunnable",
     "to_messages",
 ]

@@ -1,0 +1,541 @@
+"""`TieredRouterRunnable`: send each chat request to the cheapest tier that will answer it well.
+
+The router is a chat model whose tiers are chat models, cheapest first. Per call it scores the
+request (a `ComplexityScorer`), cuts the score into a tier with thresholds, lets an explicit
+`complexity` hint override the score, and then applies the checks that may move the request:
+up, when a conversation already used a stronger tier or a tier cannot take the prompt (context
+window, tools, images); down, when a budget's soft limit is reached. The chosen tier answers
+(streaming from it directly), and every answer says what happened in
+`response_metadata["routing"]`. The decision logic lives in `routing/_route.py`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from typing import Any
+from uuid import UUID, uuid4
+
+from langchain_core.callbacks import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForLLMRun,
+    CallbackManager,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata, add_usage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ConfigDict, Field, PrivateAttr, model_validator
+from typing_extensions import Self
+
+from langchain_globalapi._runs import child_config
+from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
+from langchain_globalapi.budgets import Budget
+from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.costs import price_message
+from langchain_globalapi.errors import RoutingConfigError
+from langchain_globalapi.routing._affinity import ThreadAffinity
+from langchain_globalapi.routing._decision import RoutingDecision
+from langchain_globalapi.routing._route import HINT_KEY, THREAD_KEY, Router, tier_model_name
+from langchain_globalapi.routing._thresholds import (
+    calibrate_thresholds,
+    default_thresholds,
+    realized_mix,
+    validate_thresholds,
+)
+from langchain_globalapi.routing.learned import LearnedScorer
+from langchain_globalapi.routing.scorers import ComplexityScorer, to_messages
+
+__all__ = ["TieredRouterRunnable"]
+
+
+@functools.cache
+def _default_scorer() -> LearnedScorer:
+    # Loading the shipped weights takes milliseconds: share one instance across routers.
+    return LearnedScorer.load_default()
+
+
+def _lift_hints(config: RunnableConfig | None) -> RunnableConfig:
+    """Copy the routing keys of `configurable` into `metadata`, where the run manager sees them.
+
+    langchain-core passes only `metadata` (not `configurable`) to a chat model's run; lifting the
+    keys also shows the hint and thread on the run in LangSmith.
+    """
+    config = ensure_config(config)
+    configurable = config.get("configurable") or {}
+    lifted = {key: configurable[key] for key in (HINT_KEY, THREAD_KEY) if key in configurable}
+    if not lifted:
+        return config
+    return {**config, "metadata": {**(config.get("metadata") or {}), **lifted}}
+
+
+_STREAM_PARENT: ContextVar[tuple[UUID, RunnableConfig] | None] = ContextVar(
+    "globalapi_router_stream_parent", default=None
+)
+
+
+def _with_run_id(config: RunnableConfig) -> tuple[UUID, RunnableConfig]:
+    """Fix the router run's id up front, so the tier's stream can name it as its parent."""
+    run_id = config.get("run_id") or uuid4()
+    return run_id, {**config, "run_id": run_id}
+
+
+def _stream_child_config(metadata: dict[str, Any], *, is_async: bool) -> RunnableConfig:
+    """A child-run config for the tier's stream, from the config the router's stream saw."""
+    parent = _STREAM_PARENT.get()
+    if parent is None:
+        return {"metadata": metadata}
+    run_id, config = parent
+    manager_cls = AsyncCallbackManager if is_async else CallbackManager
+    manager = manager_cls.configure(
+        inheritable_callbacks=config.get("callbacks"),
+        inheritable_tags=config.get("tags"),
+        inheritable_metadata=config.get("metadata"),
+    )
+    manager.parent_run_id = run_id
+    return {"callbacks": manager, "metadata": metadata}
+
+
+class TieredRouterRunnable(BaseChatModel):
+    """A chat model that routes each request to one of its tiers by complexity.
+
+    Args:
+        tiers: Chat models by tier name, **cheapest first** (`{"economy": ..., "flash": ...,
+            "pro": ...}`); any number, any chat models.
+        scorer: Scores requests in [0, 1] (default: `LearnedScorer.load_default()`).
+        thresholds: `len(tiers) - 1` increasing cut points in [0, 1]; default: rough cuts for
+            the scorer. Calibrate them on your traffic with `calibrate`.
+        catalog: Context windows and tool/image support of the tiers' models, and prices for
+            budgets (default: the built-in catalog).
+        context_windows: Per-tier context window overrides in tokens (for models the catalog
+            does not know, or to leave headroom).
+        budget: Spend limits. A reached soft limit moves requests to a cheaper tier (with a
+            warning, the reason in metadata and `on_downgrade`); a hard one raises
+            `BudgetExceededError`. The router records its calls' spend in the budget, so do
+            not also give the same budget to a `CostTracker`.
+        on_downgrade: Called with the `RoutingDecision` whenever a budget moved a request down.
+        max_threads: How many conversation threads the affinity map remembers (LRU).
+
+    Hints: `config={"configurable": {"complexity": ...}}` or the same key in `metadata`:
+    `"low"` is the cheapest tier, `"high"` the strongest, `"auto"` (default) uses the score,
+    and a tier name picks that tier. A hint skips scoring and thread affinity; capability
+    checks and budgets still apply.
+
+    Conversations: with `config={"configurable": {"thread_id": ...}}`, a turn scored lower than
+    an earlier turn of the same thread stays on the earlier turn's tier.
+
+    Example:
+        >>> from langchain_globalapi import ChatGlobalAPI
+        >>> from langchain_globalapi.routing import HeuristicScorer, TieredRouterRunnable
+        >>> from langchain_globalapi.testing import FakeOpenAIServer
+        >>> with FakeOpenAIServer() as server:
+        ...     tiers = {name: ChatGlobalAPI(model=model, api_key="k", base_url=server.base_url)
+        ...              for name, model in [("economy", "GA-Economy"),
+        ...                                  ("pro", "deepseek-ai/DeepSeek-V4-Pro")]}
+        ...     router = TieredRouterRunnable(tiers=tiers, scorer=HeuristicScorer(),
+        ...                                   thresholds=[0.5])
+        ...     easy = router.invoke("What is the capital of France?")
+        ...     hard = router.invoke("hi", config={"configurable": {"complexity": "high"}})
+        >>> easy.text
+        '[GA-Economy] What is the capital of France?'
+        >>> hard.response_metadata["routing"]["tier"], hard.response_metadata["routing"]["hint"]
+        ('pro', 'high')
+    """
+
+    tiers: dict[str, BaseChatModel]
+    scorer: ComplexityScorer = Field(default_factory=_default_scorer, exclude=True)
+    thresholds: tuple[float, ...] | None = None
+    catalog: Catalog | None = Field(default=None, exclude=True)
+    context_windows: dict[str, int] = Field(default_factory=dict)
+    budget: Budget | None = Field(default=None, exclude=True)
+    on_downgrade: Callable[[RoutingDecision], Any] | None = Field(default=None, exclude=True)
+    max_threads: int = 10_000
+    bound_tools: list[Any] = Field(default_factory=list, exclude=True)
+    """Tools every tier is bound with (set by `bind_tools`)."""
+    tool_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    """Keyword arguments of that `bind_tools` call (`tool_choice`, ...)."""
+
+    _affinity: ThreadAffinity = PrivateAttr()
+    _runnables: dict[str, Runnable[LanguageModelInput, BaseMessage]] = PrivateAttr(
+        default_factory=dict
+    )
+
+    _route_cache: Router | None = PrivateAttr(default=None)
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    @model_validator(mode="after")
+    def _check_router(self) -> Self:
+        if not self.tiers:
+            msg = "TieredRouterRunnable needs a tier, e.g. tiers={'flash': ChatGlobalAPI()}"
+            raise RoutingConfigError(msg)
+        names = list(self.tiers)
+        if self.thresholds is None:
+            self.thresholds = default_thresholds(type(self.scorer).__name__, len(names))
+        else:
+            self.thresholds = validate_thresholds(self.thresholds, names)
+        unknown = sorted(set(self.context_windows) - set(names))
+        if unknown:
+            msg = f"context_windows names unknown tier(s) {unknown}; the tiers are {names}"
+            raise RoutingConfigError(msg)
+        self._affinity = ThreadAffinity(self.max_threads)
+        return self
+
+    @classmethod
+    def from_defaults(
+        cls,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        catalog: Catalog | None = None,
+        scorer: ComplexityScorer | None = None,
+        thresholds: Sequence[float] | None = None,
+        budget: Budget | None = None,
+        **model_kwargs: Any,
+    ) -> TieredRouterRunnable:
+        """The Global API tiers of the catalog (GA-Economy, V4 Flash, V4 Pro) as `ChatGlobalAPI`s.
+
+        Args:
+            api_key: Global API key (default: `GLOBAL_API_KEY`).
+            base_url: Endpoint (default: `GLOBAL_API_BASE` or Global API's).
+            catalog: Catalog whose `tiers` name the models (default: built-in).
+            scorer: See the class; default `LearnedScorer.load_default()`.
+            thresholds: See the class.
+            budget: See the class.
+            **model_kwargs: Passed to every `ChatGlobalAPI` (`temperature`, `max_retries`, ...).
+        """
+        from langchain_globalapi.chat_models import ChatGlobalAPI  # noqa: PLC0415 - cycle
+
+        catalog = catalog or Catalog.default()
+        client: dict[str, Any] = dict(model_kwargs)
+        if api_key is not None:
+            client["api_key"] = api_key
+        if base_url is not None:
+            client["base_url"] = base_url
+        tiers: dict[str, BaseChatModel] = {
+            name: ChatGlobalAPI(model=model, catalog=catalog, **client)
+            for name, model in catalog.tiers.items()
+        }
+        fields: dict[str, Any] = {"tiers": tiers, "catalog": catalog, "budget": budget}
+        if scorer is not None:
+            fields["scorer"] = scorer
+        if thresholds is not None:
+            fields["thresholds"] = tuple(thresholds)
+        return cls(**fields)
+
+    # --- LangChain plumbing -----------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "globalapi-tiered-router"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "tiers": {name: tier_model_name(model) for name, model in self.tiers.items()},
+            "thresholds": list(self.thresholds or ()),
+            "scorer": type(self.scorer).__name__,
+        }
+
+    def invoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AIMessage:
+        """Route and answer one request (see the class for hints)."""
+        return super().invoke(input, _lift_hints(config), **kwargs)
+
+    async def ainvoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AIMessage:
+        """Async `invoke`."""
+        return await super().ainvoke(input, _lift_hints(config), **kwargs)
+
+    def stream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        """Stream the chosen tier's chunks; the last chunk carries `routing` metadata."""
+        run_id, config = _with_run_id(_lift_hints(config))
+        parent_stream = super().stream
+        # langchain-core's stream() does not hand its run manager to _stream(): pass the run id
+        # and config through a context variable, set only while the first chunk is pulled.
+        token = _STREAM_PARENT.set((run_id, config))
+        try:
+            iterator = parent_stream(input, config, **kwargs)
+            first = next(iterator, None)
+        finally:
+            _STREAM_PARENT.reset(token)
+        if first is None:  # pragma: no cover - the router always yields a last chunk
+            return
+        yield first
+        yield from iterator
+
+    async def astream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        """Async `stream`."""
+        run_id, config = _with_run_id(_lift_hints(config))
+        token = _STREAM_PARENT.set((run_id, config))
+        try:
+            iterator = super().astream(input, config, **kwargs)
+            first = await anext(iterator, None)
+        finally:
+            _STREAM_PARENT.reset(token)
+        if first is None:  # pragma: no cover - the router always yields a last chunk
+            return
+        yield first
+        async for chunk in iterator:
+            yield chunk
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> TieredRouterRunnable:
+        """A router whose every tier is bound with `tools` (a router, so `create_agent` takes it).
+
+        Tools also enter the score (agentic requests lean stronger) and the capability check:
+        a tier whose model lacks tool support is skipped.
+        """
+        tool_kwargs = dict(kwargs)
+        if tool_choice is not None:
+            tool_kwargs["tool_choice"] = tool_choice
+        bound = self.model_copy(update={"bound_tools": list(tools), "tool_kwargs": tool_kwargs})
+        bound._runnables = {}
+        bound._route_cache = None
+        bound._affinity = self._affinity
+        return bound
+
+    def with_structured_output(
+        self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Structured output from whichever tier answers, through tool calling on every tier.
+
+        `method="function_calling"` (the default) is the one method every tool-capable tier
+        shares; others raise `RoutingConfigError`.
+        """
+        method = kwargs.pop("method", None)
+        kwargs.pop("strict", None)
+        if method not in (None, "function_calling"):
+            msg = (
+                f"TieredRouterRunnable supports with_structured_output(method='function_calling') "
+                f"only (the method every tier shares), got method={method!r}"
+            )
+            raise RoutingConfigError(msg)
+        return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """Offline pseudo token ids (no tokenizer download)."""
+        return pseudo_token_ids(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Offline estimate of a request's prompt tokens."""
+        schemas = [convert_to_openai_tool(tool) for tool in tools or ()]
+        return estimate_message_tokens(messages, schemas)
+
+    # --- routing ---------------------------------------------------------------------------
+
+    def _router(self) -> Router:
+        cached = self._route_cache
+        if cached is not None and cached.thresholds is self.thresholds:
+            return cached
+        self._route_cache = Router(
+            tiers=self.tiers,
+            scorer=self.scorer,
+            thresholds=self.thresholds or (),
+            catalog=self.catalog or Catalog.default(),
+            context_windows=self.context_windows,
+            budget=self.budget,
+            tools=[convert_to_openai_tool(tool) for tool in self.bound_tools],
+            affinity=self._affinity,
+        )
+        return self._route_cache
+
+    def explain(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None
+    ) -> RoutingDecision:
+        """The decision `invoke` would make for `input`, without calling a model.
+
+        Example:
+            >>> from langchain_globalapi.routing import LengthScorer
+            >>> router = TieredRouterRunnable.from_defaults(api_key="k", scorer=LengthScorer())
+            >>> router.explain("x" * 3000).tier
+            'pro'
+        """
+        metadata = _lift_hints(config).get("metadata") or {}
+        return self._router().decide(to_messages(input), metadata, record=False)
+
+    def calibrate(
+        self, sample_inputs: Sequence[LanguageModelInput], target_mix: Mapping[str, float]
+    ) -> dict[str, float]:
+        """Set the thresholds so that `sample_inputs` split into `target_mix`; return the real mix.
+
+        Ties in the scores can make the realized mix differ from the target: check it.
+
+        Example:
+            >>> from langchain_globalapi.routing import LengthScorer
+            >>> router = TieredRouterRunnable.from_defaults(api_key="k", scorer=LengthScorer())
+            >>> router.calibrate(["a" * n for n in range(1, 11)],
+            ...                  {"economy": 0.5, "flash": 0.4, "pro": 0.1})
+            {'economy': 0.5, 'flash': 0.4, 'pro': 0.1}
+        """
+        tools = [convert_to_openai_tool(tool) for tool in self.bound_tools]
+        scores = self.scorer.score_batch(list(sample_inputs), tools=tools or None)
+        names = list(self.tiers)
+        self.thresholds = calibrate_thresholds(scores, names, target_mix)
+        return realized_mix(scores, self.thresholds, names)
+
+    def _decide(
+        self,
+        messages: list[BaseMessage],
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+        *,
+        is_async: bool = False,
+    ) -> tuple[RoutingDecision, Runnable[LanguageModelInput, BaseMessage], RunnableConfig]:
+        parent = _STREAM_PARENT.get() if run_manager is None else None
+        if run_manager is not None:
+            metadata: Mapping[str, Any] = run_manager.metadata
+        else:
+            metadata = (parent[1].get("metadata") or {}) if parent is not None else {}
+        decision = self._router().decide(messages, metadata, record=True)
+        if decision.downgraded and self.on_downgrade is not None:
+            self.on_downgrade(decision)
+        extra = {"routing": decision.as_metadata(), "globalapi_tier": decision.tier}
+        config = (
+            child_config(run_manager, extra)
+            if run_manager is not None
+            else _stream_child_config(extra, is_async=is_async)
+        )
+        return decision, self._runnable(decision.tier), config
+
+    def _runnable(self, tier: str) -> Runnable[LanguageModelInput, BaseMessage]:
+        runnable = self._runnables.get(tier)
+        if runnable is None:
+            model = self.tiers[tier]
+            runnable = (
+                model.bind_tools(self.bound_tools, **self.tool_kwargs)
+                if self.bound_tools
+                else model
+            )
+            self._runnables[tier] = runnable
+        return runnable
+
+    def _finish(self, message: BaseMessage, decision: RoutingDecision) -> ChatResult:
+        if not isinstance(message, AIMessage):  # pragma: no cover - chat models return AIMessage
+            message = AIMessage(content=message.content)
+        message.response_metadata["routing"] = decision.as_metadata()
+        self._record_spend(message, decision)
+        return ChatResult(
+            generations=[ChatGeneration(message=message)],
+            llm_output={"routing": decision.as_metadata()},
+        )
+
+    def _record_spend(self, message: AIMessage, decision: RoutingDecision) -> None:
+        if self.budget is None:
+            return
+        call = price_message(message, self.catalog)
+        if call is not None and call.usd:
+            self.budget.record(call.usd, model=call.model, tier=decision.tier)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        decision, runnable, config = self._decide(messages, run_manager)
+        message = runnable.invoke(messages, config=config, stop=stop, **kwargs)
+        return self._finish(message, decision)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        decision, runnable, config = self._decide(messages, run_manager)
+        message = await runnable.ainvoke(messages, config=config, stop=stop, **kwargs)
+        return self._finish(message, decision)
+
+    def _last_chunk(
+        self, decision: RoutingDecision, list_content: bool, usage: _StreamUsage
+    ) -> ChatGenerationChunk:
+        # Routing goes on one chunk only: merging chunks would otherwise concatenate its strings.
+        self._record_spend(usage.message(), decision)
+        chunk = AIMessageChunk(
+            content=[] if list_content else "",
+            response_metadata={"routing": decision.as_metadata()},
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(message=chunk)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        decision, runnable, config = self._decide(messages, run_manager)
+        usage = _StreamUsage()
+        list_content = False
+        for chunk in runnable.stream(messages, config=config, stop=stop, **kwargs):
+            message = usage.see(chunk)
+            list_content = not isinstance(message.content, str)
+            yield ChatGenerationChunk(message=message)
+        yield self._last_chunk(decision, list_content, usage)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        decision, runnable, config = self._decide(messages, run_manager, is_async=True)
+        usage = _StreamUsage()
+        list_content = False
+        async for chunk in runnable.astream(messages, config=config, stop=stop, **kwargs):
+            message = usage.see(chunk)
+            list_content = not isinstance(message.content, str)
+            yield ChatGenerationChunk(message=message)
+        yield self._last_chunk(decision, list_content, usage)
+
+
+class _StreamUsage:
+    """Usage and model name seen in a stream, for budget accounting without merging chunks."""
+
+    def __init__(self) -> None:
+        self.usage: UsageMetadata | None = None
+        self.model_name: str | None = None
+
+    def see(self, chunk: BaseMessage) -> AIMessageChunk:
+        message = (
+            chunk if isinstance(chunk, AIMessageChunk) else AIMessageChunk(content=chunk.content)
+        )
+        if message.usage_metadata:
+            self.usage = (
+                message.usage_metadata
+                if self.usage is None
+                else add_usage(self.usage, message.usage_metadata)
+            )
+        self.model_name = message.response_metadata.get("model_name") or self.model_name
+        if message.chunk_position == "last":
+            # The router adds its own last chunk (with the routing metadata) after this one.
+            message = message.model_copy(update={"chunk_position": None})
+        return message
+
+    def message(self) -> AIMessage:
+        return AIMessage(
+            content="",
+            usage_metadata=self.usage,
+            response_metadata={"model_name": self.model_name} if self.model_name else {},
+        )
