@@ -5,12 +5,20 @@ Everything users need is importable from the package root.
 
 from langchain_globalapi._version import __version__
 from langchain_globalapi.budgets import Budget, BudgetCheck, SpendLimit
+from langchain_globalapi.caching import (
+    CachedChatModel,
+    CacheStats,
+    ExactCache,
+    InMemoryStore,
+    SQLiteStore,
+)
 from langchain_globalapi.catalog import DEFAULT_TIERS, REFERENCE_MODEL, Catalog, ModelInfo
 from langchain_globalapi.chat_models import ChatGlobalAPI
 from langchain_globalapi.costs import CallCost, CostTracker, get_globalapi_callback, price_message
 from langchain_globalapi.embeddings import GlobalAPIEmbeddings
 from langchain_globalapi.errors import (
     BudgetExceededError,
+    CacheConfigError,
     CatalogError,
     GlobalAPIError,
     MissingAPIKeyError,
@@ -24,16 +32,22 @@ __all__ = [
     "Budget",
     "BudgetCheck",
     "BudgetExceededError",
+    "CacheConfigError",
+    "CacheStats",
+    "CachedChatModel",
     "CallCost",
     "Catalog",
     "CatalogError",
     "ChatGlobalAPI",
     "CostTracker",
+    "ExactCache",
     "GlobalAPIEmbeddings",
     "GlobalAPIError",
+    "InMemoryStore",
     "MissingAPIKeyError",
     "ModelInfo",
     "ModelNotFoundError",
+    "SQLiteStore",
     "SpendEstimate",
     "SpendLimit",
     "__version__",

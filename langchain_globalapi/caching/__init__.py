@@ -1,0 +1,23 @@
+"""Caching: exact and semantic caches, their stores, and the streaming-aware cache wrapper.
+
+Example:
+    >>> from langchain_globalapi.caching import ExactCache, InMemoryStore
+    >>> ExactCache(InMemoryStore()).stats.hits
+    0
+"""
+
+from langchain_globalapi.caching.base import CacheStats, CacheStore
+from langchain_globalapi.caching.chat_model import CachedChatModel
+from langchain_globalapi.caching.exact import CacheHit, ExactCache
+from langchain_globalapi.caching.memory import InMemoryStore
+from langchain_globalapi.caching.sqlite import SQLiteStore
+
+__all__ = [
+    "CacheHit",
+    "CacheStats",
+    "CacheStore",
+    "CachedChatModel",
+    "ExactCache",
+    "InMemoryStore",
+    "SQLiteStore",
+]

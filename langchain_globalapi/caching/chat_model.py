@@ -1,0 +1,295 @@
+"""`CachedChatModel`: put an exact or semantic cache in front of any chat model, streams included.
+
+A hit is answered before the wrapped model (a router, a fallback chain, a plain model)
+is touched: no routing, no call, no rate limiting. `stream`/`astream` replay a hit as
+chunks; on a miss the wrapped model's stream is passed through as it arrives and stored
+only once it finishes cleanly (never on an error, an early stop, or a truncated answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.utils import message_chunk_to_message
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
+from langchain_core.tools import BaseTool
+from pydantic import ConfigDict, PrivateAttr
+
+from langchain_globalapi._runs import child_config
+from langchain_globalapi.caching.entries import (
+    CacheKind,
+    cache_metadata,
+    stamp_miss,
+    without_model_name,
+)
+from langchain_globalapi.caching.exact import CacheHit, ExactCache
+from langchain_globalapi.caching.identity import call_llm_string, identity_json, normalized_prompt
+from langchain_globalapi.caching.replay import replay_chunks
+
+__all__ = ["CachedChatModel"]
+
+
+class CachedChatModel(BaseChatModel):
+    """A chat model that answers repeats from a cache and calls `model` only on a miss.
+
+    Every answer carries `response_metadata["cache"] = {"hit", "kind", "similarity",
+    "saved_usd"}`. The key covers the cache's namespace, the wrapped model's identity
+    (class, model id, base URL, parameters, nested models) and each call's parameters
+    (tools, tool choice, response format, stop, max tokens...), so a hit for another
+    model, parameter set or tenant cannot happen.
+
+    Args:
+        model: Any chat model: `ChatGlobalAPI`, a router, a fallback chain...
+        cache: An `ExactCache` or `SemanticCache` (any store).
+
+    Example:
+        >>> from langchain_globalapi import CachedChatModel, ChatGlobalAPI, ExactCache
+        >>> from langchain_globalapi.testing import FakeOpenAIServer
+        >>> with FakeOpenAIServer() as server:
+        ...     llm = CachedChatModel(
+        ...         ChatGlobalAPI(api_key="k", base_url=server.base_url, temperature=0),
+        ...         cache=ExactCache(),
+        ...     )
+        ...     first = llm.invoke("What is 2 + 2?")
+        ...     streamed = list(llm.stream("What is 2 + 2?"))
+        ...     len(server.requests)
+        1
+        >>> first.response_metadata["cache"]["hit"], streamed[-1].response_metadata["cache"]["hit"]
+        (False, True)
+        >>> "".join(chunk.text for chunk in streamed) == first.text
+        True
+    """
+
+    model: BaseChatModel
+    """The wrapped chat model, called on a miss."""
+    cache: ExactCache
+    """The cache (an `ExactCache` or `SemanticCache`)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    _identity: str | None = PrivateAttr(default=None)
+
+    def __init__(self, model: BaseChatModel | None = None, **kwargs: Any) -> None:
+        if model is not None:
+            kwargs["model"] = model
+        super().__init__(**kwargs)
+
+    @property
+    def _llm_type(self) -> str:
+        return "globalapi-cached-chat-model"
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        # Traces of a hit still name the model whose answer was replayed.
+        return self.model._get_ls_params(stop=stop, **kwargs)
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def _key(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any
+    ) -> tuple[str, str]:
+        if self._identity is None:
+            # Computed once: walking a model's fields costs more than the whole hit path.
+            self._identity = identity_json(self.model)
+        return normalized_prompt(messages), call_llm_string(self._identity, stop, kwargs)
+
+    def _miss(self, message: BaseMessage) -> ChatResult:
+        return ChatResult(
+            generations=[ChatGeneration(message=stamp_miss(message, self.cache.kind))]
+        )
+
+    # --- invoke ------------------------------------------------------------------------------
+
+    def _generate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        # `cache` is consulted in `_generate` under a key that knows the wrapped model;
+        # LangChain's own cache layer must not look it up again under a weaker key.
+        return self._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    async def _agenerate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return await self._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        prompt, llm_string = self._key(messages, stop, kwargs)
+        hit = self.cache.find(prompt, llm_string, messages=messages)
+        if hit is not None:
+            return ChatResult(generations=hit.generations)
+        message = self.model.invoke(messages, config=child_config(run_manager), stop=stop, **kwargs)
+        result = self._miss(message)
+        self.cache.put(prompt, llm_string, result.generations, messages=messages)
+        return result
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        prompt, llm_string = self._key(messages, stop, kwargs)
+        hit = await self.cache.afind(prompt, llm_string, messages=messages)
+        if hit is not None:
+            return ChatResult(generations=hit.generations)
+        message = await self.model.ainvoke(
+            messages, config=child_config(run_manager), stop=stop, **kwargs
+        )
+        result = self._miss(message)
+        await self.cache.aput(prompt, llm_string, result.generations, messages=messages)
+        return result
+
+    # --- stream ------------------------------------------------------------------------------
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        prompt, llm_string = self._key(messages, stop, kwargs)
+        hit = self.cache.find(prompt, llm_string, messages=messages)
+        if hit is not None:
+            yield from _replay(hit)
+            return
+        total: AIMessageChunk | None = None
+        pending: ChatGenerationChunk | None = None
+        inner = self.model.stream(messages, config=child_config(run_manager), stop=stop, **kwargs)
+        for chunk in inner:
+            # One chunk is held back so the miss stamp can ride on the last one.
+            if pending is not None:
+                yield pending
+            pending, total = _tee(chunk, total)
+        if pending is None or total is None:
+            return
+        yield self._stamp_last(pending)
+        message = _finished(total, self.cache.kind)
+        self.cache.put(prompt, llm_string, [ChatGeneration(message=message)], messages=messages)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        prompt, llm_string = self._key(messages, stop, kwargs)
+        hit = await self.cache.afind(prompt, llm_string, messages=messages)
+        if hit is not None:
+            for replayed in _replay(hit):
+                yield replayed
+            return
+        total: AIMessageChunk | None = None
+        pending: ChatGenerationChunk | None = None
+        inner = self.model.astream(messages, config=child_config(run_manager), stop=stop, **kwargs)
+        async for chunk in inner:
+            if pending is not None:
+                yield pending
+            pending, total = _tee(chunk, total)
+        if pending is None or total is None:
+            return
+        yield self._stamp_last(pending)
+        message = _finished(total, self.cache.kind)
+        await self.cache.aput(
+            prompt, llm_string, [ChatGeneration(message=message)], messages=messages
+        )
+
+    def _stamp_last(self, pending: ChatGenerationChunk) -> ChatGenerationChunk:
+        pending.message.response_metadata = {
+            **pending.message.response_metadata,
+            "cache": cache_metadata(hit=False, kind=self.cache.kind),
+        }
+        return pending
+
+    # --- tools and structured output ------------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools the way the wrapped model formats them; the cache stays in front."""
+        return self._rewrap(self.model.bind_tools(tools, tool_choice=tool_choice, **kwargs))
+
+    def with_structured_output(
+        self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
+    ) -> Runnable[LanguageModelInput, Any]:
+        """The wrapped model's structured output, with its model call served through the cache.
+
+        Note: a cached `additional_kwargs["parsed"]` comes back as a dict (LangChain's
+        serializer keeps no pydantic classes); the output parser re-validates it.
+        """
+        inner = self.model.with_structured_output(schema, include_raw=include_raw, **kwargs)
+        if isinstance(inner, RunnableSequence):
+            first = inner.first
+            if isinstance(first, BaseChatModel | RunnableBinding):
+                rewrapped = self._rewrap(first)
+                return RunnableSequence(rewrapped, *inner.middle, inner.last)
+        # A shape we cannot see into: build it on this model, which forwards bind_tools.
+        return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
+
+    def _rewrap(self, runnable: Runnable[Any, Any]) -> Runnable[LanguageModelInput, AIMessage]:
+        """Put this cache in front of what the wrapped model's bind_* returned."""
+        if isinstance(runnable, BaseChatModel):
+            return self._around(runnable)
+        if isinstance(runnable, RunnableBinding) and isinstance(runnable.bound, BaseChatModel):
+            wrapper = self._around(runnable.bound)
+            return wrapper.bind(**runnable.kwargs).with_config(runnable.config)
+        msg = (
+            f"{type(self.model).__name__}.bind_tools returned a {type(runnable).__name__}, "
+            "which CachedChatModel cannot put a cache in front of; wrap the bound model instead"
+        )
+        raise TypeError(msg)
+
+    def _around(self, model: BaseChatModel) -> CachedChatModel:
+        if model is self.model:
+            return self
+        return CachedChatModel(model, cache=self.cache)
+
+
+def _tee(
+    chunk: BaseMessage, total: AIMessageChunk | None
+) -> tuple[ChatGenerationChunk, AIMessageChunk]:
+    # A copy: the wrapped model's run still aggregates the chunk objects it yielded.
+    metadata = without_model_name(chunk.response_metadata)
+    if isinstance(chunk, AIMessageChunk):
+        chunk = chunk.model_copy(update={"response_metadata": metadata})
+    else:
+        chunk = AIMessageChunk(content=chunk.content, response_metadata=metadata)
+    return ChatGenerationChunk(message=chunk), chunk if total is None else total + chunk
+
+
+def _finished(total: AIMessageChunk, kind: CacheKind) -> BaseMessage:
+    message = message_chunk_to_message(total.model_copy(update={"chunk_position": None}))
+    return stamp_miss(message, kind)
+
+
+def _replay(hit: CacheHit) -> Iterator[ChatGenerationChunk]:
+    first = hit.generations[0] if hit.generations else None
+    message = first.message if isinstance(first, ChatGeneration) else None
+    if not isinstance(message, AIMessage):
+        message = AIMessage(content=hit.generations[0].text if hit.generations else "")
+    for chunk in replay_chunks(message):
+        yield ChatGenerationChunk(message=chunk)

@@ -1,0 +1,292 @@
+"""`ExactCache`: answer a repeated prompt for $0, as a LangChain `BaseCache` or in a wrapper.
+
+The key hashes the namespace (tenant), the model's identity and every parameter LangChain
+puts in its `llm_string` (model, temperature, tools, tool choice, response format, stop,
+max tokens...), and the normalized messages. Store failures and unreadable entries are
+logged and treated as misses: a cache never fails the user's call.
+
+Example:
+    >>> from langchain_core.globals import set_llm_cache
+    >>> from langchain_globalapi import ChatGlobalAPI, ExactCache
+    >>> from langchain_globalapi.testing import FakeOpenAIServer
+    >>> cache = ExactCache()
+    >>> with FakeOpenAIServer() as server:
+    ...     llm = ChatGlobalAPI(api_key="k", base_url=server.base_url, temperature=0, cache=cache)
+    ...     first, second = llm.invoke("Hi"), llm.invoke("Hi")
+    ...     len(server.requests)
+    1
+    >>> second.response_metadata["cache"]["hit"], cache.stats.hits
+    (True, 1)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import Generation
+
+from langchain_globalapi.caching.base import CacheStats, CacheStore, exact_key
+from langchain_globalapi.caching.entries import CacheEntry, CacheKind, is_cacheable, stamp_hit
+from langchain_globalapi.caching.memory import InMemoryStore
+from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.errors import CacheConfigError
+
+__all__ = ["CacheHit", "ExactCache"]
+
+logger = logging.getLogger("langchain_globalapi.caching")
+
+# `temperature` as LangChain writes it in an llm_string: a Python tuple or a JSON pair.
+_TEMPERATURE = re.compile(r"""['"]temperature['"]\s*[,:]\s*(-?[0-9.]+(?:[eE][-+]?\d+)?)""")
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    """A cache answer: the stamped generations and how they were found."""
+
+    generations: list[Generation]
+    kind: CacheKind
+    similarity: float | None
+    saved_usd: Decimal | None
+    tokens: int
+
+
+class ExactCache(BaseCache):
+    """Serve a byte-identical request (same tenant, model, parameters, messages) from a store.
+
+    Use it as LangChain's cache (`set_llm_cache(cache)` or `ChatGlobalAPI(cache=cache)`),
+    or wrap any chat model with `CachedChatModel(model, cache=cache)` to cache streams too.
+
+    Args:
+        store: Where entries live: `InMemoryStore()` (default), `SQLiteStore(path)` to
+            survive restarts and share across processes, `RedisStore(url)` across hosts.
+        namespace: Tenant or app name; entries of one namespace never answer another.
+        ttl_s: Seconds an entry lives; `None` keeps it until evicted or cleared.
+        cache_sampled: Also cache calls with `temperature > 0`. Off by default: a sampled
+            answer is one draw, and replaying it removes the variety the caller asked for.
+            An unset temperature counts as cacheable.
+        catalog: Prices used to report what a hit saved (the built-in catalog by default).
+
+    Example:
+        >>> cache = ExactCache(namespace="tenant-a", ttl_s=3600)
+        >>> cache.lookup("prompt", "llm") is None
+        True
+        >>> cache.update("prompt", "llm", [Generation(text="answer")])
+        >>> cache.lookup("prompt", "llm")[0].text
+        'answer'
+    """
+
+    kind: CacheKind = "exact"
+
+    def __init__(
+        self,
+        store: CacheStore | None = None,
+        *,
+        namespace: str = "",
+        ttl_s: float | None = None,
+        cache_sampled: bool = False,
+        catalog: Catalog | None = None,
+    ) -> None:
+        if ttl_s is not None and ttl_s <= 0:
+            msg = f"ttl_s must be a positive number of seconds or None, got {ttl_s}"
+            raise CacheConfigError(msg)
+        self.store = store if store is not None else InMemoryStore()
+        self.namespace = namespace
+        self.ttl_s = ttl_s
+        self.cache_sampled = cache_sampled
+        self.catalog = catalog
+        self.stats = CacheStats()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(store={self.store!r}, namespace={self.namespace!r})"
+
+    # --- policy ----------------------------------------------------------------------------
+
+    def accepts(self, llm_string: str) -> bool:
+        """Whether calls with these parameters may be cached (sampling temperature gate)."""
+        if self.cache_sampled:
+            return True
+        match = _TEMPERATURE.search(llm_string)
+        return match is None or float(match.group(1)) <= 0
+
+    def _warn(self, action: str, error: BaseException) -> None:
+        self.stats.record_error()
+        logger.warning(
+            "cache %s failed on %r, treating it as a miss: %s: %s",
+            action, self.store, type(error).__name__, error,
+        )  # fmt: skip
+
+    def _decode(self, raw: bytes | None, key: str) -> CacheEntry | None:
+        if raw is None:
+            return None
+        try:
+            return CacheEntry.decode(raw)
+        except ValueError as error:
+            self._warn(f"read of entry {key[:12]}", error)
+            return None
+
+    def _hit(self, entry: CacheEntry, kind: CacheKind, similarity: float | None = None) -> CacheHit:
+        saved = entry.saved_usd
+        self.stats.record_hit(tokens=entry.tokens, usd=saved, kind=kind)
+        generations = stamp_hit(
+            entry.generations, kind=kind, similarity=similarity, saved_usd=saved
+        )
+        return CacheHit(generations, kind, similarity, saved, entry.tokens)
+
+    # --- the rich API (CachedChatModel uses it) ------------------------------------------------
+
+    def find(
+        self, prompt: str, llm_string: str, *, messages: Sequence[BaseMessage] | None = None
+    ) -> CacheHit | None:
+        """Look a request up; `None` on a miss (or when the store fails)."""
+        if not self.accepts(llm_string):
+            return None
+        key = exact_key(self.namespace, llm_string, prompt)
+        try:
+            raw = self.store.get(key)
+        except Exception as error:
+            self._warn("lookup", error)
+            raw = None
+        entry = self._decode(raw, key)
+        if entry is not None:
+            return self._hit(entry, "exact")
+        hit = self._find_similar(prompt, llm_string, messages)
+        if hit is None:
+            self.stats.record_miss()
+        return hit
+
+    async def afind(
+        self, prompt: str, llm_string: str, *, messages: Sequence[BaseMessage] | None = None
+    ) -> CacheHit | None:
+        """Async `find`."""
+        if not self.accepts(llm_string):
+            return None
+        key = exact_key(self.namespace, llm_string, prompt)
+        try:
+            raw = await self.store.aget(key)
+        except Exception as error:
+            self._warn("lookup", error)
+            raw = None
+        entry = self._decode(raw, key)
+        if entry is not None:
+            return self._hit(entry, "exact")
+        hit = await self._afind_similar(prompt, llm_string, messages)
+        if hit is None:
+            self.stats.record_miss()
+        return hit
+
+    def put(
+        self,
+        prompt: str,
+        llm_string: str,
+        generations: Sequence[Generation],
+        *,
+        messages: Sequence[BaseMessage] | None = None,
+    ) -> bool:
+        """Store a fresh answer; returns whether it was stored."""
+        if not self.accepts(llm_string) or not is_cacheable(generations):
+            return False
+        key = exact_key(self.namespace, llm_string, prompt)
+        try:
+            entry = self._entry(generations, prompt, messages)
+            self.store.set(key, entry.encode(), self.ttl_s)
+            self._index(key, entry, prompt, llm_string, messages)
+        except Exception as error:
+            self._warn("write", error)
+            return False
+        return True
+
+    async def aput(
+        self,
+        prompt: str,
+        llm_string: str,
+        generations: Sequence[Generation],
+        *,
+        messages: Sequence[BaseMessage] | None = None,
+    ) -> bool:
+        """Async `put`."""
+        if not self.accepts(llm_string) or not is_cacheable(generations):
+            return False
+        key = exact_key(self.namespace, llm_string, prompt)
+        try:
+            entry = self._entry(generations, prompt, messages)
+            await self.store.aset(key, entry.encode(), self.ttl_s)
+            await self._aindex(key, entry, prompt, llm_string, messages)
+        except Exception as error:
+            self._warn("write", error)
+            return False
+        return True
+
+    # --- hooks for the semantic tier -------------------------------------------------------------
+
+    def _entry(
+        self,
+        generations: Sequence[Generation],
+        prompt: str,
+        messages: Sequence[BaseMessage] | None,
+    ) -> CacheEntry:
+        return CacheEntry.of(generations, catalog=self.catalog)
+
+    def _find_similar(
+        self, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
+    ) -> CacheHit | None:
+        return None
+
+    async def _afind_similar(
+        self, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
+    ) -> CacheHit | None:
+        return None
+
+    def _index(
+        self,
+        key: str,
+        entry: CacheEntry,
+        prompt: str,
+        llm_string: str,
+        messages: Sequence[BaseMessage] | None,
+    ) -> None:
+        return None
+
+    async def _aindex(
+        self,
+        key: str,
+        entry: CacheEntry,
+        prompt: str,
+        llm_string: str,
+        messages: Sequence[BaseMessage] | None,
+    ) -> None:
+        return None
+
+    # --- LangChain's BaseCache ---------------------------------------------------------------
+
+    def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
+        """LangChain's lookup: the cached generations (stamped as a hit) or `None`."""
+        hit = self.find(prompt, llm_string)
+        return None if hit is None else hit.generations
+
+    def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
+        """LangChain's update: store generations unless truncated or sampled."""
+        self.put(prompt, llm_string, list(return_val))
+
+    def clear(self, **kwargs: Any) -> None:
+        """Delete every entry in the store."""
+        self.store.clear()
+
+    async def alookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
+        """Async `lookup`."""
+        hit = await self.afind(prompt, llm_string)
+        return None if hit is None else hit.generations
+
+    async def aupdate(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
+        """Async `update`."""
+        await self.aput(prompt, llm_string, list(return_val))
+
+    async def aclear(self, **kwargs: Any) -> None:
+        """Async `clear`."""
+        await self.store.aclear()
