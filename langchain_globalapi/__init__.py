@@ -17,18 +17,24 @@ from langchain_globalapi.chat_models import ChatGlobalAPI
 from langchain_globalapi.costs import CallCost, CostTracker, get_globalapi_callback, price_message
 from langchain_globalapi.embeddings import GlobalAPIEmbeddings
 from langchain_globalapi.errors import (
+    AllModelsFailedError,
+    AllModelsRateLimitedError,
     BudgetExceededError,
     CacheConfigError,
     CatalogError,
     GlobalAPIError,
+    MidStreamError,
     MissingAPIKeyError,
     ModelNotFoundError,
 )
 from langchain_globalapi.estimate import SpendEstimate, estimate_spend
+from langchain_globalapi.fallbacks import Cooldowns, FallbackChatModel, RetryAfter, RetryPolicy
 
 __all__ = [
     "DEFAULT_TIERS",
     "REFERENCE_MODEL",
+    "AllModelsFailedError",
+    "AllModelsRateLimitedError",
     "Budget",
     "BudgetCheck",
     "BudgetExceededError",
@@ -39,14 +45,19 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "ChatGlobalAPI",
+    "Cooldowns",
     "CostTracker",
     "ExactCache",
+    "FallbackChatModel",
     "GlobalAPIEmbeddings",
     "GlobalAPIError",
     "InMemoryStore",
+    "MidStreamError",
     "MissingAPIKeyError",
     "ModelInfo",
     "ModelNotFoundError",
+    "RetryAfter",
+    "RetryPolicy",
     "SQLiteStore",
     "SpendEstimate",
     "SpendLimit",

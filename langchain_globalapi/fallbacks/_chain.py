@@ -1,0 +1,556 @@
+"""`FallbackChatModel`: try chat models in order, moving on only when another one can help.
+
+See the class docstring for the rules; `_classify` says what each error means,
+`_policy` when to retry the same member, `_cooldowns` whom to skip, `_call` keeps one
+call's books.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableBinding
+from langchain_core.tools import BaseTool
+from pydantic import ConfigDict, Field, PrivateAttr, model_validator
+from typing_extensions import Self
+
+from langchain_globalapi._runs import child_config
+from langchain_globalapi.budgets import Budget
+from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.errors import GlobalAPIError, MidStreamError
+from langchain_globalapi.fallbacks._call import CallSettings, CallState
+from langchain_globalapi.fallbacks._classify import EmptyResponseError, classify_error
+from langchain_globalapi.fallbacks._cooldowns import Cooldowns
+from langchain_globalapi.fallbacks._members import (
+    Member,
+    MemberRunnable,
+    describe_member,
+    innermost,
+    without_sdk_retries,
+)
+from langchain_globalapi.fallbacks._policy import RetryPolicy
+
+__all__ = ["FallbackChatModel"]
+
+
+class FallbackChatModel(BaseChatModel):
+    """A chat model that tries its members in order and survives rate limits and outages.
+
+    Rules, per call:
+
+    - **Classified errors.** Rate limits, 5xx, timeouts, dropped connections and empty
+      answers move on to the next member. A context-window overflow moves on only to a
+      member with a larger window (from the catalog, or the window the error quotes).
+      Bad requests, authentication, permission and content-policy errors are raised at
+      once: a pricier model would fail the same way.
+    - **Retry-After.** A 429 whose `retry-after[-ms]` fits `retry_policy` and the
+      remaining deadline is waited out and retried on the same member; otherwise the
+      chain moves on at once.
+    - **One deadline.** `timeout_s` bounds the whole call, waits included. Members' own
+      SDK retries are turned off (OpenAI-compatible members are copied with
+      `max_retries=0`; others with retries are used as given, with a warning), so
+      attempts do not multiply.
+    - **Cooldowns.** A member that was rate-limited with Retry-After, or whose circuit
+      opened after repeated failures, is skipped without a call (see `Cooldowns`;
+      share one through Redis across workers).
+    - **Streaming.** The first chunk with content is awaited before the stream is handed
+      over, so early failures and a slow first token (`first_chunk_timeout_s`) still fall
+      back. After text was delivered, a failure raises `MidStreamError` with the text.
+    - **Budget.** With `budget`, escalating to a member pricier than the first one is
+      skipped when the budget says no; a cheaper member later in the list still runs.
+    - **Metadata.** Every answer carries `response_metadata["fallback"]` =
+      `{"served_by", "attempts": [{"model", "error", "status", "wait_s", "latency_ms"}],
+      "skipped": [...]}` and the `cost` of the member that answered.
+    - When nobody answered: `AllModelsFailedError` (an `AllModelsRateLimitedError`, also a
+      `ModelRateLimitError` and `openai.RateLimitError`, when all were rate-limited).
+
+    Args:
+        models: The members, cheapest or preferred first: chat models, or chat models with
+            tools bound.
+        timeout_s: Deadline for the whole call, in seconds (None: none).
+        attempt_timeout_s: Cap on one attempt (OpenAI-compatible members get it as the
+            SDK's request timeout; others are cancelled in async code).
+        first_chunk_timeout_s: Cap on the wait for a stream's first chunk. For
+            OpenAI-compatible members it is the SDK's read timeout, which then also bounds
+            each gap between chunks.
+        retry_policy: When to retry the same member (default: honour Retry-After up to 5 s,
+            2 attempts per member).
+        cooldowns: Shared cooldown / circuit-breaker state (default: a fresh in-process one).
+        budget: Vetoes escalation to pricier members.
+        catalog: Context windows and prices (default: the built-in catalog).
+
+    Example:
+        >>> from langchain_globalapi import ChatGlobalAPI, FallbackChatModel
+        >>> from langchain_globalapi.testing import FakeOpenAIServer, Fault
+        >>> with FakeOpenAIServer() as server:
+        ...     def member(name):
+        ...         return ChatGlobalAPI(model=name, api_key="test", base_url=server.base_url)
+        ...     chain = FallbackChatModel([member("deepseek-ai/DeepSeek-V4-Flash"),
+        ...                                member("deepseek-ai/DeepSeek-V4-Pro")])
+        ...     server.inject("deepseek-ai/DeepSeek-V4-Flash", Fault.server_error(503))
+        ...     answer = chain.invoke("Hello")
+        >>> answer.content
+        '[deepseek-ai/DeepSeek-V4-Pro] Hello'
+        >>> [(a["model"], a["error"]) for a in answer.response_metadata["fallback"]["attempts"]]
+        [('deepseek-ai/DeepSeek-V4-Flash', 'server_error'), ('deepseek-ai/DeepSeek-V4-Pro', None)]
+    """
+
+    models: list[MemberRunnable]
+    """The members, in the order they are tried."""
+    timeout_s: float | None = 60.0
+    """Deadline for the whole call, waits and retries included."""
+    attempt_timeout_s: float | None = None
+    """Cap on one attempt."""
+    first_chunk_timeout_s: float | None = None
+    """Cap on the wait for a stream's first chunk."""
+    retry_policy: RetryPolicy = Field(default_factory=RetryPolicy, exclude=True)
+    """When to retry the same member instead of moving on."""
+    cooldowns: Cooldowns = Field(default_factory=Cooldowns, exclude=True)
+    """Which members to skip for now; share it (or its Redis) to share the state."""
+    budget: Budget | None = Field(default=None, exclude=True)
+    """Vetoes escalation to pricier members."""
+    catalog: Catalog | None = Field(default=None, exclude=True)
+    """Context windows and prices; the built-in catalog when None."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    _members: list[Member] = PrivateAttr(default_factory=list)
+
+    def __init__(self, models: Sequence[MemberRunnable] | None = None, **kwargs: Any) -> None:
+        """Build the chain from `models` (positional or keyword)."""
+        if models is not None:
+            kwargs["models"] = list(models)
+        super().__init__(**kwargs)
+
+    @model_validator(mode="after")
+    def _prepare_members(self) -> Self:
+        if not self.models:
+            msg = "FallbackChatModel needs at least one model, e.g. FallbackChatModel([flash, pro])"
+            raise GlobalAPIError(msg)
+        self.models = [without_sdk_retries(model, i) for i, model in enumerate(self.models)]
+        self._describe()
+        return self
+
+    def _describe(self) -> None:
+        catalog = self.catalog or Catalog.default()
+        self._members = [describe_member(m, i, catalog) for i, m in enumerate(self.models)]
+
+    @property
+    def _llm_type(self) -> str:
+        return "globalapi-fallback"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"models": [member.model for member in self._members], "timeout_s": self.timeout_s}
+
+    @property
+    def members(self) -> list[Member]:
+        """The members as the chain sees them (model name, cooldown key, window, price)."""
+        return list(self._members)
+
+    # --- forwarding ---------------------------------------------------------------------
+
+    def _with_models(self, models: list[MemberRunnable]) -> FallbackChatModel:
+        # Same settings and the same Cooldowns object: bound copies share the state.
+        copy = self.model_copy(update={"models": models})
+        copy._describe()
+        return copy
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind `tools` to every member (each formats them its own way).
+
+        Returns:
+            A `FallbackChatModel` over the members with the tools bound.
+        """
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self._with_models([_bind_tools(model, tools, kwargs) for model in self.models])
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        method: Literal["function_calling"] = "function_calling",
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Structured output through tool calling on every member (the one method all share).
+
+        Raises:
+            GlobalAPIError: For another `method`: build the chain from members that were
+                given `with_structured_output(..., method=...)` themselves instead.
+        """
+        if method != "function_calling":
+            msg = (
+                f"FallbackChatModel supports method='function_calling' only, got {method!r}: "
+                "it works on every OpenAI-compatible member"
+            )
+            raise GlobalAPIError(msg)
+        return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
+
+    # --- helpers shared by the four loops -----------------------------------------------
+
+    def _state(self, messages: Sequence[BaseMessage]) -> CallState:
+        settings = CallSettings(
+            members=self._members,
+            policy=self.retry_policy,
+            catalog=self.catalog or Catalog.default(),
+            budget=self.budget,
+            timeout_s=self.timeout_s,
+            attempt_timeout_s=self.attempt_timeout_s,
+            first_chunk_timeout_s=self.first_chunk_timeout_s,
+        )
+        return CallState(settings, messages)
+
+    @staticmethod
+    def _config(
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+        member: Member,
+        attempt: int,
+    ) -> Any:
+        return child_config(
+            run_manager, {"globalapi_fallback_model": member.model, "globalapi_attempt": attempt}
+        )
+
+    # --- invoke ---------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        state = self._state(messages)
+        for index, member in enumerate(self._members):
+            if state.skip_reason(member, index):
+                continue
+            attempt = 0
+            while True:
+                admission = self.cooldowns.admit(member.key, probe_lease_s=state.probe_lease_s())
+                if not admission.allowed:
+                    state.skip_cooling(member, admission)
+                    break
+                attempt += 1
+                started = time.monotonic()
+                try:
+                    message = member.runnable.invoke(
+                        messages,
+                        config=self._config(run_manager, member, attempt),
+                        stop=stop,
+                        **state.call_kwargs(member, kwargs),
+                    )
+                except Exception as error:
+                    failure, decision = state.on_failure(member, error, started, attempt)
+                    self.cooldowns.record_failure(member.key, failure)
+                    if decision.raise_now:
+                        raise
+                    if decision.wait_s is None:
+                        break
+                    time.sleep(decision.wait_s)
+                    continue
+                except BaseException:
+                    if admission.probe:
+                        self.cooldowns.release_probe(member.key)
+                    raise
+                self.cooldowns.record_success(member.key)
+                answer = state.on_success(member, message, started)
+                return ChatResult(generations=[ChatGeneration(message=answer)])
+        raise state.all_failed()
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        state = self._state(messages)
+        for index, member in enumerate(self._members):
+            if state.skip_reason(member, index):
+                continue
+            attempt = 0
+            while True:
+                admission = await self.cooldowns.aadmit(
+                    member.key, probe_lease_s=state.probe_lease_s()
+                )
+                if not admission.allowed:
+                    state.skip_cooling(member, admission)
+                    break
+                attempt += 1
+                started = time.monotonic()
+                try:
+                    message = await asyncio.wait_for(
+                        member.runnable.ainvoke(
+                            messages,
+                            config=self._config(run_manager, member, attempt),
+                            stop=stop,
+                            **state.call_kwargs(member, kwargs),
+                        ),
+                        _backstop(state.attempt_timeout_s()),
+                    )
+                except Exception as error:
+                    failure, decision = state.on_failure(member, error, started, attempt)
+                    await self.cooldowns.arecord_failure(member.key, failure)
+                    if decision.raise_now:
+                        raise
+                    if decision.wait_s is None:
+                        break
+                    await asyncio.sleep(decision.wait_s)
+                    continue
+                except BaseException:
+                    if admission.probe:
+                        await self.cooldowns.arelease_probe(member.key)
+                    raise
+                await self.cooldowns.arecord_success(member.key)
+                answer = state.on_success(member, message, started)
+                return ChatResult(generations=[ChatGeneration(message=answer)])
+        raise state.all_failed()
+
+    # --- stream ---------------------------------------------------------------------------
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        state = self._state(messages)
+        for index, member in enumerate(self._members):
+            if state.skip_reason(member, index):
+                continue
+            attempt = 0
+            while True:
+                admission = self.cooldowns.admit(member.key, probe_lease_s=state.probe_lease_s())
+                if not admission.allowed:
+                    state.skip_cooling(member, admission)
+                    break
+                attempt += 1
+                started = time.monotonic()
+                stream = iter(
+                    member.runnable.stream(
+                        messages,
+                        config=self._config(run_manager, member, attempt),
+                        stop=stop,
+                        **state.call_kwargs(member, kwargs, first_chunk=True),
+                    )
+                )
+                try:
+                    head = _until_content(stream)
+                except Exception as error:
+                    _close(stream)
+                    failure, decision = state.on_failure(member, error, started, attempt)
+                    self.cooldowns.record_failure(member.key, failure)
+                    if decision.raise_now:
+                        raise
+                    if decision.wait_s is None:
+                        break
+                    time.sleep(decision.wait_s)
+                    continue
+                except BaseException:
+                    _close(stream)
+                    if admission.probe:
+                        self.cooldowns.release_probe(member.key)
+                    raise
+                self.cooldowns.record_success(member.key)
+                relay = _Relay(state, member, started)
+                try:
+                    yield from relay.chunks(head)
+                    for chunk in stream:
+                        yield from relay.chunks([_as_chunk(chunk)])
+                except Exception as error:
+                    self.cooldowns.record_failure(member.key, classify_error(error))
+                    raise relay.interrupted(error) from error
+                finally:
+                    _close(stream)
+                return
+        raise state.all_failed()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        state = self._state(messages)
+        for index, member in enumerate(self._members):
+            if state.skip_reason(member, index):
+                continue
+            attempt = 0
+            while True:
+                admission = await self.cooldowns.aadmit(
+                    member.key, probe_lease_s=state.probe_lease_s()
+                )
+                if not admission.allowed:
+                    state.skip_cooling(member, admission)
+                    break
+                attempt += 1
+                started = time.monotonic()
+                stream = member.runnable.astream(
+                    messages,
+                    config=self._config(run_manager, member, attempt),
+                    stop=stop,
+                    **state.call_kwargs(member, kwargs, first_chunk=True),
+                )
+                try:
+                    head = await asyncio.wait_for(
+                        _auntil_content(stream),
+                        _backstop(state.attempt_timeout_s(first_chunk=True)),
+                    )
+                except Exception as error:
+                    await _aclose(stream)
+                    failure, decision = state.on_failure(member, error, started, attempt)
+                    await self.cooldowns.arecord_failure(member.key, failure)
+                    if decision.raise_now:
+                        raise
+                    if decision.wait_s is None:
+                        break
+                    await asyncio.sleep(decision.wait_s)
+                    continue
+                except BaseException:
+                    await _aclose(stream)
+                    if admission.probe:
+                        await self.cooldowns.arelease_probe(member.key)
+                    raise
+                await self.cooldowns.arecord_success(member.key)
+                relay = _Relay(state, member, started)
+                try:
+                    for chunk in relay.chunks(head):
+                        yield chunk
+                    async for message_chunk in stream:
+                        for chunk in relay.chunks([_as_chunk(message_chunk)]):
+                            yield chunk
+                except Exception as error:
+                    await self.cooldowns.arecord_failure(member.key, classify_error(error))
+                    raise relay.interrupted(error) from error
+                finally:
+                    await _aclose(stream)
+                return
+        raise state.all_failed()
+
+
+class _Relay:
+    """Hands a member's chunks to the caller, counting what was delivered."""
+
+    def __init__(self, state: CallState, member: Member, started: float) -> None:
+        self.state, self.member, self.started = state, member, started
+        self.delivered: list[str] = []
+        self.count = 0
+
+    def chunks(self, messages: Sequence[BaseMessageChunk]) -> Iterator[ChatGenerationChunk]:
+        for message in messages:
+            if self.count == 0:
+                # The first chunk carries the fallback story; merging keeps it.
+                self.state.on_success(self.member, message, self.started, stamp_cost=False)
+            self.count += 1
+            self.delivered.append(message.text)
+            yield ChatGenerationChunk(message=message)
+
+    def interrupted(self, error: BaseException) -> MidStreamError:
+        text = "".join(self.delivered)
+        msg = (
+            f"{self.member.model} failed after streaming {len(text)} characters in "
+            f"{self.count} chunks ({type(error).__name__}: {error}); not restarted on another "
+            "model, which would repeat the text. `delivered_text` holds what was sent."
+        )
+        return MidStreamError(
+            msg, model=self.member.model, delivered_text=text, chunks_delivered=self.count
+        )
+
+
+def _as_chunk(message: BaseMessage) -> BaseMessageChunk:
+    # Chat models stream chunks; anything else (a whole message) is wrapped as one chunk.
+    if isinstance(message, BaseMessageChunk):
+        return message
+    return AIMessageChunk(
+        content=message.content,
+        response_metadata=dict(message.response_metadata),
+        id=message.id,
+        usage_metadata=getattr(message, "usage_metadata", None),
+    )
+
+
+def _has_content(chunk: BaseMessageChunk) -> bool:
+    if chunk.content:
+        return True
+    return isinstance(chunk, AIMessageChunk) and bool(chunk.tool_call_chunks)
+
+
+def _until_content(stream: Iterator[BaseMessage]) -> list[BaseMessageChunk]:
+    """Pull chunks until one carries content (or the stream ends); empty is a failure."""
+    head: list[BaseMessageChunk] = []
+    for chunk in stream:
+        head.append(_as_chunk(chunk))
+        if _has_content(head[-1]):
+            return head
+    if not head:
+        msg = "the model's stream ended without a single chunk"
+        raise EmptyResponseError(msg)
+    return head
+
+
+async def _auntil_content(stream: AsyncIterator[BaseMessage]) -> list[BaseMessageChunk]:
+    head: list[BaseMessageChunk] = []
+    async for chunk in stream:
+        head.append(_as_chunk(chunk))
+        if _has_content(head[-1]):
+            return head
+    if not head:
+        msg = "the model's stream ended without a single chunk"
+        raise EmptyResponseError(msg)
+    return head
+
+
+def _close(stream: Iterator[Any]) -> None:
+    close = getattr(stream, "close", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            close()
+
+
+async def _aclose(stream: AsyncIterator[Any]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
+
+
+def _backstop(timeout_s: float | None) -> float | None:
+    # The SDK's own timeout should fire first (its error is typed); this catches members
+    # that have none. The grace keeps the two from racing.
+    return None if timeout_s is None else timeout_s + 0.5
+
+
+def _bind_tools(
+    model: MemberRunnable,
+    tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+    kwargs: dict[str, Any],
+) -> MemberRunnable:
+    inner = innermost(model)
+    bind_tools = getattr(inner, "bind_tools", None)
+    if bind_tools is None:
+        msg = f"fallback member {type(inner).__name__} cannot bind tools"
+        raise GlobalAPIError(msg)
+    bound: MemberRunnable = bind_tools(tools, **kwargs)
+    if isinstance(model, RunnableBinding):
+        # Keep what was bound before (stop words, temperature...), minus the old tools.
+        extra = {k: v for k, v in model.kwargs.items() if k not in ("tools", "tool_choice")}
+        if extra:
+            bound = bound.bind(**extra)
+    return bound
