@@ -171,5 +171,115 @@ def models(catalog_path: str | None, live: bool | None) -> None:
         console.print(f"  {model_id}" + ("" if catalog.get(model_id) else "  [dim](no price)[/]"))
 
 
+def _parse_target_mix(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    mix: dict[str, float] = {}
+    for pair in text.split(","):
+        name, sep, share = pair.strip().rpartition("=")
+        try:
+            mix[name] = float(share)
+        except ValueError:
+            name = ""
+        if not sep or not name:
+            msg = f"--target-mix takes TIER=SHARE pairs (economy=0.5,flash=0.4,...), got {pair!r}"
+            raise click.BadParameter(msg)
+    return mix
+
+
+def _parse_thresholds(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        return [float(cut) for cut in text.split(",")]
+    except ValueError as exc:
+        msg = f"--thresholds takes comma-separated cut points, e.g. 0.2,0.3; got {text!r}"
+        raise click.BadParameter(msg) from exc
+
+
+_SCORER_OPTION = click.option(
+    "--scorer", type=click.Choice(["learned", "heuristic", "length"]), default="learned",
+    show_default=True, help="Complexity scorer.",
+)  # fmt: skip
+_THRESHOLDS_OPTION = click.option(
+    "--thresholds", default=None, metavar="CUTS",
+    help="Cut points between tiers, cheapest first (e.g. 0.2,0.3). Default: the scorer's.",
+)  # fmt: skip
+
+
+@main.command()
+@click.argument("prompt")
+@_SCORER_OPTION
+@_THRESHOLDS_OPTION
+@click.option("--hint", default=None, help="Complexity hint: low, high, auto or a tier name.")
+def route(prompt: str, scorer: str, thresholds: str | None, hint: str | None) -> None:
+    """Show which tier PROMPT would go to, and why (no key, no network)."""
+    from langchain_globalapi.routing._render import render_decision  # noqa: PLC0415
+    from langchain_globalapi.routing.plan import offline_router  # noqa: PLC0415
+
+    try:
+        router = offline_router(scorer, thresholds=_parse_thresholds(thresholds))
+        config = {"configurable": {"complexity": hint}} if hint else None
+        decision = router.explain(prompt, config=config)  # type: ignore[arg-type]
+    except GlobalAPIError as exc:
+        raise click.UsageError(str(exc)) from exc
+    render_decision(console, decision, list(router.tiers))
+
+
+@main.command()
+@click.argument("prompts_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--input-tokens", default="100M", show_default=True, callback=_token_count,
+              help="Input tokens a month (100M, 250k, 1.5B...).")  # fmt: skip
+@click.option("--output-tokens", default="30M", show_default=True, callback=_token_count,
+              help="Output tokens a month.")  # fmt: skip
+@_SCORER_OPTION
+@_THRESHOLDS_OPTION
+@click.option("--target-mix", default=None, metavar="TIER=SHARE,...",
+              help="Calibrate cut points on the file to hit this mix, "
+                   "e.g. economy=0.5,flash=0.4,pro=0.1.")  # fmt: skip
+@click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML/JSON file of price overrides.")  # fmt: skip
+def plan(  # noqa: PLR0917 - click passes every option positionally
+    prompts_file: str,
+    input_tokens: int,
+    output_tokens: int,
+    scorer: str,
+    thresholds: str | None,
+    target_mix: str | None,
+    catalog_path: str | None,
+) -> None:
+    """Route every prompt of PROMPTS_FILE offline; show the tier mix and the monthly spend.
+
+    PROMPTS_FILE is JSON Lines ({"prompt": ...} or {"messages": [...]}) or plain text with one
+    prompt per line. No key, no network: nothing is sent anywhere.
+    """
+    from langchain_globalapi.routing._render import render_plan  # noqa: PLC0415
+    from langchain_globalapi.routing.plan import (  # noqa: PLC0415
+        load_prompts,
+        offline_router,
+        plan_routes,
+    )
+
+    try:
+        catalog = _catalog(catalog_path)
+        prompts = load_prompts(prompts_file)
+        router = offline_router(scorer, thresholds=_parse_thresholds(thresholds), catalog=catalog)
+        mix = _parse_target_mix(target_mix)
+        if mix is not None:
+            router.calibrate([p.model_input for p in prompts], mix)
+        result = plan_routes(router, prompts)
+        spend = result.spend(input_tokens, output_tokens, catalog=catalog)
+    except GlobalAPIError as exc:
+        raise click.UsageError(str(exc)) from exc
+    how = f"calibrated to {target_mix}" if mix else f"{scorer} scorer"
+    name = os.path.basename(prompts_file)
+    render_plan(console, result, title=f"{name}: {len(prompts)} prompts, {how}")
+    print_estimate(
+        spend,
+        title=f"Monthly spend at {_tokens(Decimal(input_tokens))} in / "
+        f"{_tokens(Decimal(output_tokens))} out tokens",
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

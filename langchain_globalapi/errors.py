@@ -31,6 +31,7 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelNotFoundError",
     "NoCapableTierError",
+    "PromptFileError",
     "RoutingConfigError",
 ]
 
@@ -88,6 +89,10 @@ class RoutingConfigError(GlobalAPIError, ValueError):
 
 class NoCapableTierError(GlobalAPIError, ValueError):
     """No router tier can take the request (context window, tools or images): add one that can."""
+
+
+class PromptFileError(GlobalAPIError, ValueError):
+    """A prompts file for `globalapi plan` cannot be read or has a malformed line (it says where)."""
 
 
 class AllModelsFailedError(GlobalAPIError, ModelError):
