@@ -163,8 +163,9 @@ def test_without_streaming_there_is_no_ttft(fake_server: FakeOpenAIServer) -> No
 
 
 def test_task_scorer_overrides_the_named_scorer(fake_server: FakeOpenAIServer) -> None:
-    results = run_benchmark(_golden(2), {"m": _model(fake_server, FLASH)},
-                            task_scorers={"reasoning": lambda out, exp: 0.25}, progress=False)  # fmt: skip
+    quarter = {"reasoning": lambda out, exp: 0.25}
+    model = {"m": _model(fake_server, FLASH)}
+    results = run_benchmark(_golden(2), model, task_scorers=quarter, progress=False)
     assert results.mean_score("m") == 0.25
 
 
