@@ -1,0 +1,106 @@
+"""FallbackChatModel.stream / astream: fall back before the first chunk, never after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from langchain_globalapi import ChatGlobalAPI, FallbackChatModel, MidStreamError
+from langchain_globalapi.testing import FakeOpenAIServer, Fault
+
+FLASH = "deepseek-ai/DeepSeek-V4-Flash"
+PRO = "deepseek-ai/DeepSeek-V4-Pro"
+
+Member = Callable[..., ChatGlobalAPI]
+
+
+def test_stream_failing_before_the_first_chunk_falls_back(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.drop_before_first_chunk())
+    chunks = list(FallbackChatModel([member(FLASH), member(PRO)]).stream("hi"))
+    assert "".join(c.text for c in chunks) == f"[{PRO}] hi"
+    fallback = chunks[0].response_metadata["fallback"]
+    assert [(a["model"], a["error"]) for a in fallback["attempts"]] == [
+        (FLASH, "connection"),
+        (PRO, None),
+    ]
+
+
+def test_stream_rate_limited_before_the_first_chunk_falls_back(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.rate_limit())
+    text = "".join(c.text for c in FallbackChatModel([member(FLASH), member(PRO)]).stream("hi"))
+    assert text == f"[{PRO}] hi"
+
+
+def test_slow_first_token_times_out_and_falls_back(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.slow_first_byte(5.0, after_headers=True))
+    chain = FallbackChatModel([member(FLASH), member(PRO)], first_chunk_timeout_s=0.3)
+    assert "".join(c.text for c in chain.stream("hi")) == f"[{PRO}] hi"
+
+
+def test_failure_after_text_raises_mid_stream_error_without_restarting(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.drop_after_chunks(2))
+    received: list[str] = []
+    with pytest.raises(MidStreamError) as caught:
+        for chunk in FallbackChatModel([member(FLASH), member(PRO)]).stream("hi"):
+            received.append(chunk.text)
+    error = caught.value
+    assert error.model == FLASH
+    assert error.delivered_text == "".join(received)
+    assert error.delivered_chars == len(error.delivered_text) > 0
+    assert fake_server.calls_for(PRO) == 0  # no second answer glued to the first
+
+
+def test_stream_is_relayed_chunk_by_chunk(member: Member, fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_reply(FLASH, "one two three four")
+    chunks = list(FallbackChatModel([member(FLASH)]).stream("hi"))
+    assert len([c for c in chunks if c.text]) > 1
+    assert "".join(c.text for c in chunks) == "one two three four"
+
+
+def test_stream_usage_and_cost_survive(member: Member, fake_server: FakeOpenAIServer) -> None:
+    chunks = list(FallbackChatModel([member(FLASH)]).stream("hi"))
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged += chunk
+    assert merged.usage_metadata is not None
+    assert merged.response_metadata["cost"]["model"] == FLASH
+    assert merged.response_metadata["fallback"]["served_by"] == FLASH
+
+
+async def test_astream_failing_before_the_first_chunk_falls_back(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.server_error(503))
+    chain = FallbackChatModel([member(FLASH), member(PRO)])
+    text = "".join([chunk.text async for chunk in chain.astream("hi")])
+    assert text == f"[{PRO}] hi"
+
+
+async def test_astream_slow_first_token_times_out_and_falls_back(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.slow_first_byte(5.0, after_headers=True))
+    chain = FallbackChatModel([member(FLASH), member(PRO)], first_chunk_timeout_s=0.3)
+    text = "".join([chunk.text async for chunk in chain.astream("hi")])
+    assert text == f"[{PRO}] hi"
+
+
+async def test_astream_failure_after_text_raises_mid_stream_error(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.drop_after_chunks(1))
+    received: list[str] = []
+    with pytest.raises(MidStreamError) as caught:
+        async for chunk in FallbackChatModel([member(FLASH), member(PRO)]).astream("hi"):
+            received.append(chunk.text)
+    assert caught.value.delivered_text == "".join(received)
+    assert fake_server.calls_for(PRO) == 0
