@@ -13,21 +13,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
 from typing import Any
-from uuid import UUID, uuid4
 
 from langchain_core.callbacks import (
-    AsyncCallbackManager,
     AsyncCallbackManagerForLLMRun,
-    CallbackManager,
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
@@ -40,7 +35,14 @@ from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import RoutingConfigError
 from langchain_globalapi.routing._affinity import ThreadAffinity
 from langchain_globalapi.routing._decision import RoutingDecision
-from langchain_globalapi.routing._route import HINT_KEY, THREAD_KEY, Router, tier_model_name
+from langchain_globalapi.routing._route import Router, tier_model_name
+from langchain_globalapi.routing._streaming import (
+    STREAM_PARENT,
+    StreamUsage,
+    lift_hints,
+    stream_child_config,
+    with_run_id,
+)
 from langchain_globalapi.routing._thresholds import (
     calibrate_thresholds,
     default_thresholds,
@@ -57,47 +59,6 @@ __all__ = ["TieredRouterRunnable"]
 def _default_scorer() -> LearnedScorer:
     # Loading the shipped weights takes milliseconds: share one instance across routers.
     return LearnedScorer.load_default()
-
-
-def _lift_hints(config: RunnableConfig | None) -> RunnableConfig:
-    """Copy the routing keys of `configurable` into `metadata`, where the run manager sees them.
-
-    langchain-core passes only `metadata` (not `configurable`) to a chat model's run; lifting the
-    keys also shows the hint and thread on the run in LangSmith.
-    """
-    config = ensure_config(config)
-    configurable = config.get("configurable") or {}
-    lifted = {key: configurable[key] for key in (HINT_KEY, THREAD_KEY) if key in configurable}
-    if not lifted:
-        return config
-    return {**config, "metadata": {**(config.get("metadata") or {}), **lifted}}
-
-
-_STREAM_PARENT: ContextVar[tuple[UUID, RunnableConfig] | None] = ContextVar(
-    "globalapi_router_stream_parent", default=None
-)
-
-
-def _with_run_id(config: RunnableConfig) -> tuple[UUID, RunnableConfig]:
-    """Fix the router run's id up front, so the tier's stream can name it as its parent."""
-    run_id = config.get("run_id") or uuid4()
-    return run_id, {**config, "run_id": run_id}
-
-
-def _stream_child_config(metadata: dict[str, Any], *, is_async: bool) -> RunnableConfig:
-    """A child-run config for the tier's stream, from the config the router's stream saw."""
-    parent = _STREAM_PARENT.get()
-    if parent is None:
-        return {"metadata": metadata}
-    run_id, config = parent
-    manager_cls = AsyncCallbackManager if is_async else CallbackManager
-    manager = manager_cls.configure(
-        inheritable_callbacks=config.get("callbacks"),
-        inheritable_tags=config.get("tags"),
-        inheritable_metadata=config.get("metadata"),
-    )
-    manager.parent_run_id = run_id
-    return {"callbacks": manager, "metadata": metadata}
 
 
 class TieredRouterRunnable(BaseChatModel):
@@ -168,20 +129,25 @@ class TieredRouterRunnable(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    @model_validator(mode="after")
-    def _check_router(self) -> Self:
-        if not self.tiers:
+    def __init__(self, **data: Any) -> None:
+        # Validated before pydantic runs: it would wrap our ValueErrors in a ValidationError.
+        tiers = data.get("tiers") or {}
+        if not tiers:
             msg = "TieredRouterRunnable needs a tier, e.g. tiers={'flash': ChatGlobalAPI()}"
             raise RoutingConfigError(msg)
-        names = list(self.tiers)
-        if self.thresholds is None:
-            self.thresholds = default_thresholds(type(self.scorer).__name__, len(names))
-        else:
-            self.thresholds = validate_thresholds(self.thresholds, names)
-        unknown = sorted(set(self.context_windows) - set(names))
+        names = list(tiers)
+        if data.get("thresholds") is not None:
+            data["thresholds"] = validate_thresholds(data["thresholds"], names)
+        unknown = sorted(set(data.get("context_windows") or {}) - set(names))
         if unknown:
             msg = f"context_windows names unknown tier(s) {unknown}; the tiers are {names}"
             raise RoutingConfigError(msg)
+        super().__init__(**data)
+
+    @model_validator(mode="after")
+    def _set_defaults(self) -> Self:
+        if self.thresholds is None:
+            self.thresholds = default_thresholds(type(self.scorer).__name__, len(self.tiers))
         self._affinity = ThreadAffinity(self.max_threads)
         return self
 
@@ -245,28 +211,28 @@ class TieredRouterRunnable(BaseChatModel):
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AIMessage:
         """Route and answer one request (see the class for hints)."""
-        return super().invoke(input, _lift_hints(config), **kwargs)
+        return super().invoke(input, lift_hints(config), **kwargs)
 
     async def ainvoke(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AIMessage:
         """Async `invoke`."""
-        return await super().ainvoke(input, _lift_hints(config), **kwargs)
+        return await super().ainvoke(input, lift_hints(config), **kwargs)
 
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[AIMessageChunk]:
         """Stream the chosen tier's chunks; the last chunk carries `routing` metadata."""
-        run_id, config = _with_run_id(_lift_hints(config))
+        run_id, config = with_run_id(lift_hints(config))
         parent_stream = super().stream
         # langchain-core's stream() does not hand its run manager to _stream(): pass the run id
         # and config through a context variable, set only while the first chunk is pulled.
-        token = _STREAM_PARENT.set((run_id, config))
+        token = STREAM_PARENT.set((run_id, config))
         try:
             iterator = parent_stream(input, config, **kwargs)
             first = next(iterator, None)
         finally:
-            _STREAM_PARENT.reset(token)
+            STREAM_PARENT.reset(token)
         if first is None:  # pragma: no cover - the router always yields a last chunk
             return
         yield first
@@ -276,13 +242,13 @@ class TieredRouterRunnable(BaseChatModel):
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[AIMessageChunk]:
         """Async `stream`."""
-        run_id, config = _with_run_id(_lift_hints(config))
-        token = _STREAM_PARENT.set((run_id, config))
+        run_id, config = with_run_id(lift_hints(config))
+        token = STREAM_PARENT.set((run_id, config))
         try:
             iterator = super().astream(input, config, **kwargs)
             first = await anext(iterator, None)
         finally:
-            _STREAM_PARENT.reset(token)
+            STREAM_PARENT.reset(token)
         if first is None:  # pragma: no cover - the router always yields a last chunk
             return
         yield first
@@ -368,7 +334,7 @@ class TieredRouterRunnable(BaseChatModel):
             >>> router.explain("x" * 3000).tier
             'pro'
         """
-        metadata = _lift_hints(config).get("metadata") or {}
+        metadata = lift_hints(config).get("metadata") or {}
         return self._router().decide(to_messages(input), metadata, record=False)
 
     def calibrate(
@@ -398,7 +364,7 @@ class TieredRouterRunnable(BaseChatModel):
         *,
         is_async: bool = False,
     ) -> tuple[RoutingDecision, Runnable[LanguageModelInput, BaseMessage], RunnableConfig]:
-        parent = _STREAM_PARENT.get() if run_manager is None else None
+        parent = STREAM_PARENT.get() if run_manager is None else None
         if run_manager is not None:
             metadata: Mapping[str, Any] = run_manager.metadata
         else:
@@ -410,7 +376,7 @@ class TieredRouterRunnable(BaseChatModel):
         config = (
             child_config(run_manager, extra)
             if run_manager is not None
-            else _stream_child_config(extra, is_async=is_async)
+            else stream_child_config(extra, is_async=is_async)
         )
         return decision, self._runnable(decision.tier), config
 
@@ -466,7 +432,7 @@ class TieredRouterRunnable(BaseChatModel):
         return self._finish(message, decision)
 
     def _last_chunk(
-        self, decision: RoutingDecision, list_content: bool, usage: _StreamUsage
+        self, decision: RoutingDecision, list_content: bool, usage: StreamUsage
     ) -> ChatGenerationChunk:
         # Routing goes on one chunk only: merging chunks would otherwise concatenate its strings.
         self._record_spend(usage.message(), decision)
@@ -485,7 +451,7 @@ class TieredRouterRunnable(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         decision, runnable, config = self._decide(messages, run_manager)
-        usage = _StreamUsage()
+        usage = StreamUsage()
         list_content = False
         for chunk in runnable.stream(messages, config=config, stop=stop, **kwargs):
             message = usage.see(chunk)
@@ -501,41 +467,10 @@ class TieredRouterRunnable(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         decision, runnable, config = self._decide(messages, run_manager, is_async=True)
-        usage = _StreamUsage()
+        usage = StreamUsage()
         list_content = False
         async for chunk in runnable.astream(messages, config=config, stop=stop, **kwargs):
             message = usage.see(chunk)
             list_content = not isinstance(message.content, str)
             yield ChatGenerationChunk(message=message)
         yield self._last_chunk(decision, list_content, usage)
-
-
-class _StreamUsage:
-    """Usage and model name seen in a stream, for budget accounting without merging chunks."""
-
-    def __init__(self) -> None:
-        self.usage: UsageMetadata | None = None
-        self.model_name: str | None = None
-
-    def see(self, chunk: BaseMessage) -> AIMessageChunk:
-        message = (
-            chunk if isinstance(chunk, AIMessageChunk) else AIMessageChunk(content=chunk.content)
-        )
-        if message.usage_metadata:
-            self.usage = (
-                message.usage_metadata
-                if self.usage is None
-                else add_usage(self.usage, message.usage_metadata)
-            )
-        self.model_name = message.response_metadata.get("model_name") or self.model_name
-        if message.chunk_position == "last":
-            # The router adds its own last chunk (with the routing metadata) after this one.
-            message = message.model_copy(update={"chunk_position": None})
-        return message
-
-    def message(self) -> AIMessage:
-        return AIMessage(
-            content="",
-            usage_metadata=self.usage,
-            response_metadata={"model_name": self.model_name} if self.model_name else {},
-        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,3 +47,27 @@ def router(fake_server: FakeOpenAIServer) -> TieredRouterRunnable:
     return TieredRouterRunnable(
         tiers=make_tiers(fake_server), scorer=PromptScorer(), thresholds=[0.3, 0.7]
     )
+
+
+@pytest.fixture
+def make_router(fake_server: FakeOpenAIServer) -> Callable[..., TieredRouterRunnable]:
+    """Build a router like `router`, with extra fields (`budget=`, `context_windows=`, ...)."""
+
+    def build(**fields: Any) -> TieredRouterRunnable:
+        return TieredRouterRunnable(
+            tiers=make_tiers(fake_server), scorer=PromptScorer(), thresholds=[0.3, 0.7], **fields
+        )
+
+    return build
+
+
+@pytest.fixture
+def tiers(fake_server: FakeOpenAIServer) -> dict[str, ChatGlobalAPI]:
+    """The three tiers on the fake server."""
+    return make_tiers(fake_server)
+
+
+@pytest.fixture
+def prompt_scorer() -> PromptScorer:
+    """The scorer that reads `[0.9]`-style scores from the prompt."""
+    return PromptScorer()
