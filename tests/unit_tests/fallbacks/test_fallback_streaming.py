@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
+from langchain_core.messages import BaseMessageChunk
 
 from langchain_globalapi import ChatGlobalAPI, FallbackChatModel, MidStreamError
 from langchain_globalapi.testing import FakeOpenAIServer, Fault
@@ -13,6 +14,11 @@ FLASH = "deepseek-ai/DeepSeek-V4-Flash"
 PRO = "deepseek-ai/DeepSeek-V4-Pro"
 
 Member = Callable[..., ChatGlobalAPI]
+
+
+async def collect(stream: AsyncIterator[BaseMessageChunk], into: list[str]) -> None:
+    async for chunk in stream:
+        into.append(chunk.text)
 
 
 def test_stream_failing_before_the_first_chunk_falls_back(
@@ -49,9 +55,9 @@ def test_failure_after_text_raises_mid_stream_error_without_restarting(
 ) -> None:
     fake_server.inject(FLASH, Fault.drop_after_chunks(2))
     received: list[str] = []
+    stream = FallbackChatModel([member(FLASH), member(PRO)]).stream("hi")
     with pytest.raises(MidStreamError) as caught:
-        for chunk in FallbackChatModel([member(FLASH), member(PRO)]).stream("hi"):
-            received.append(chunk.text)
+        received.extend(chunk.text for chunk in stream)
     error = caught.value
     assert error.model == FLASH
     assert error.delivered_text == "".join(received)
@@ -99,8 +105,8 @@ async def test_astream_failure_after_text_raises_mid_stream_error(
 ) -> None:
     fake_server.inject(FLASH, Fault.drop_after_chunks(1))
     received: list[str] = []
+    stream = FallbackChatModel([member(FLASH), member(PRO)]).astream("hi")
     with pytest.raises(MidStreamError) as caught:
-        async for chunk in FallbackChatModel([member(FLASH), member(PRO)]).astream("hi"):
-            received.append(chunk.text)
+        await collect(stream, received)
     assert caught.value.delivered_text == "".join(received)
     assert fake_server.calls_for(PRO) == 0
