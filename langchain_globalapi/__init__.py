@@ -10,6 +10,8 @@ from langchain_globalapi.caching import (
     CacheStats,
     ExactCache,
     InMemoryStore,
+    LexicalGuard,
+    SemanticCache,
     SQLiteStore,
 )
 from langchain_globalapi.catalog import DEFAULT_TIERS, REFERENCE_MODEL, Catalog, ModelInfo
@@ -52,6 +54,7 @@ __all__ = [
     "GlobalAPIEmbeddings",
     "GlobalAPIError",
     "InMemoryStore",
+    "LexicalGuard",
     "MidStreamError",
     "MissingAPIKeyError",
     "ModelInfo",
@@ -59,6 +62,7 @@ __all__ = [
     "RetryAfter",
     "RetryPolicy",
     "SQLiteStore",
+    "SemanticCache",
     "SpendEstimate",
     "SpendLimit",
     "__version__",

@@ -9,15 +9,20 @@ Example:
 from langchain_globalapi.caching.base import CacheStats, CacheStore
 from langchain_globalapi.caching.chat_model import CachedChatModel
 from langchain_globalapi.caching.exact import CacheHit, ExactCache
+from langchain_globalapi.caching.guard import LexicalGuard
 from langchain_globalapi.caching.memory import InMemoryStore
+from langchain_globalapi.caching.semantic import DEFAULT_SIMILARITY_THRESHOLD, SemanticCache
 from langchain_globalapi.caching.sqlite import SQLiteStore
 
 __all__ = [
+    "DEFAULT_SIMILARITY_THRESHOLD",
     "CacheHit",
     "CacheStats",
     "CacheStore",
     "CachedChatModel",
     "ExactCache",
     "InMemoryStore",
+    "LexicalGuard",
     "SQLiteStore",
+    "SemanticCache",
 ]

@@ -1,0 +1,259 @@
+"""`SemanticCache`: answer a reworded question from the cache, only where that is safe.
+
+Opt-in, on top of the exact cache (an exact hit is always tried first). Three rules keep
+wrong answers out, each one a measured failure of the popular semantic caches:
+
+1. Only the last user message is embedded. Embedding the whole serialized prompt makes
+   every question behind one system prompt look alike.
+2. Candidates come only from the entry's *scope*: the hash of the model, its parameters,
+   tools, the system prompt and every earlier turn. Nothing is post-filtered after a top-1.
+3. A candidate above the similarity threshold must also pass the `LexicalGuard`:
+   numbers, negations, quoted strings and names must agree.
+
+Example:
+    >>> from langchain_globalapi import ChatGlobalAPI, CachedChatModel, GlobalAPIEmbeddings
+    >>> from langchain_globalapi.testing import FakeOpenAIServer
+    >>> with FakeOpenAIServer() as server:
+    ...     cache = SemanticCache(
+    ...         GlobalAPIEmbeddings(api_key="k", base_url=server.base_url), threshold=0.8
+    ...     )
+    ...     llm = CachedChatModel(
+    ...         ChatGlobalAPI(api_key="k", base_url=server.base_url, temperature=0), cache=cache
+    ...     )
+    ...     _ = llm.invoke("How do I reset my password?")
+    ...     reworded = llm.invoke("how do i reset my password")
+    ...     negated = llm.invoke("How do I not reset my password?")
+    >>> reworded.response_metadata["cache"]["kind"], reworded.response_metadata["cache"]["hit"]
+    ('semantic', True)
+    >>> negated.response_metadata["cache"]["hit"]
+    False
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from langchain_core._api.beta_decorator import suppress_langchain_beta_warning
+from langchain_core.embeddings import Embeddings
+from langchain_core.load import loads
+from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.outputs import Generation
+
+from langchain_globalapi.caching.base import CacheStore, Vector, scope_key
+from langchain_globalapi.caching.entries import CacheEntry
+from langchain_globalapi.caching.exact import CacheHit, ExactCache
+from langchain_globalapi.caching.guard import LexicalGuard
+from langchain_globalapi.caching.identity import normalized_prompt
+from langchain_globalapi.caching.vectors import as_unit_vector
+from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.errors import CacheConfigError
+
+__all__ = ["DEFAULT_SIMILARITY_THRESHOLD", "SemanticCache"]
+
+#: Cosine similarity a candidate needs (all-MiniLM-L6-v2; see BENCHMARKS.md "## Cache").
+DEFAULT_SIMILARITY_THRESHOLD = 0.85
+_EMBEDDING_MEMO = 256
+
+
+class SemanticCache(ExactCache):
+    """An exact cache that also answers close rewordings of a cached question.
+
+    Args:
+        embeddings: Any LangChain `Embeddings` (`GlobalAPIEmbeddings` for the gateway).
+        store: `InMemoryStore()` (default), `SQLiteStore(path)` or `RedisStore(url)`.
+        threshold: Cosine similarity in [0, 1] a cached question needs; 1 is exact only.
+        guard: The lexical guard; `None` disables it (not recommended: see the module doc).
+        candidates: How many nearest questions are checked against the guard.
+        namespace, ttl_s, cache_sampled, catalog: as for `ExactCache`.
+
+    Raises:
+        CacheConfigError: `threshold` outside [0, 1] or `candidates` < 1.
+
+    Example:
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> cache = SemanticCache(DeterministicFakeEmbedding(size=8), threshold=0.9)
+        >>> cache.threshold
+        0.9
+    """
+
+    kind = "semantic"
+
+    def __init__(
+        self,
+        embeddings: Embeddings,
+        store: CacheStore | None = None,
+        *,
+        threshold: float = DEFAULT_SIMILARITY_THRESHOLD,
+        guard: LexicalGuard | None = None,
+        candidates: int = 4,
+        namespace: str = "",
+        ttl_s: float | None = None,
+        cache_sampled: bool = False,
+        catalog: Catalog | None = None,
+    ) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            msg = f"threshold is a cosine similarity and must be within [0, 1], got {threshold}"
+            raise CacheConfigError(msg)
+        if candidates < 1:
+            msg = f"candidates must be at least 1, got {candidates}"
+            raise CacheConfigError(msg)
+        super().__init__(
+            store, namespace=namespace, ttl_s=ttl_s, cache_sampled=cache_sampled, catalog=catalog
+        )
+        self.embeddings = embeddings
+        self.threshold = threshold
+        self.guard = guard if guard is not None else LexicalGuard()
+        self.candidates = candidates
+        # A miss embeds the question, and the store that follows reuses the vector.
+        self._memo: OrderedDict[str, Vector] = OrderedDict()
+        self._memo_lock = threading.Lock()
+
+    # --- the question and its scope -------------------------------------------------------
+
+    def _question(
+        self, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
+    ) -> tuple[str, str] | None:
+        """(last user question, scope) or `None` when the request has no final user turn."""
+        if messages is None:
+            try:
+                with suppress_langchain_beta_warning():
+                    revived = loads(prompt, allowed_objects="core")
+            except Exception:
+                return None
+            if not isinstance(revived, list) or not all(
+                isinstance(message, BaseMessage) for message in revived
+            ):
+                return None
+            messages = revived
+        if not messages or not isinstance(messages[-1], HumanMessage):
+            return None
+        question = messages[-1].text.strip()
+        if not question:
+            return None
+        context = normalized_prompt(list(messages[:-1]))
+        return question, scope_key(self.namespace, llm_string, context)
+
+    def _remember(self, question: str, vector: Vector) -> Vector:
+        with self._memo_lock:
+            self._memo[question] = vector
+            self._memo.move_to_end(question)
+            while len(self._memo) > _EMBEDDING_MEMO:
+                self._memo.popitem(last=False)
+        return vector
+
+    def _recall(self, question: str) -> Vector | None:
+        with self._memo_lock:
+            return self._memo.get(question)
+
+    def _embed(self, question: str) -> Vector | None:
+        vector = self._recall(question)
+        if vector is not None:
+            return vector
+        try:
+            return self._remember(question, as_unit_vector(self.embeddings.embed_query(question)))
+        except Exception as error:
+            self._warn("embedding", error)
+            return None
+
+    async def _aembed(self, question: str) -> Vector | None:
+        vector = self._recall(question)
+        if vector is not None:
+            return vector
+        try:
+            embedded = await self.embeddings.aembed_query(question)
+        except Exception as error:
+            self._warn("embedding", error)
+            return None
+        return self._remember(question, as_unit_vector(embedded))
+
+    def _best(
+        self, question: str, candidates: list[tuple[str, float]], entries: list[CacheEntry | None]
+    ) -> CacheHit | None:
+        for (_, similarity), entry in zip(candidates, entries, strict=True):
+            if entry is not None and self.guard.allows(question, entry.question):
+                return self._hit(entry, "semantic", similarity)
+        return None
+
+    def _above_threshold(self, found: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        return [(key, similarity) for key, similarity in found if similarity >= self.threshold]
+
+    # --- hooks of ExactCache -------------------------------------------------------------------
+
+    def _entry(
+        self,
+        generations: Sequence[Generation],
+        prompt: str,
+        messages: Sequence[BaseMessage] | None,
+    ) -> CacheEntry:
+        entry = super()._entry(generations, prompt, messages)
+        asked = self._question(prompt, "", messages)
+        entry.question = None if asked is None else asked[0]
+        return entry
+
+    def _find_similar(
+        self, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
+    ) -> CacheHit | None:
+        asked = self._question(prompt, llm_string, messages)
+        if asked is None:
+            return None
+        question, scope = asked
+        vector = self._embed(question)
+        if vector is None:
+            return None
+        try:
+            found = self._above_threshold(self.store.search(scope, vector, self.candidates))
+            entries = [self._decode(self.store.get(key), key) for key, _ in found]
+        except Exception as error:
+            self._warn("semantic lookup", error)
+            return None
+        return self._best(question, found, entries)
+
+    async def _afind_similar(
+        self, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
+    ) -> CacheHit | None:
+        asked = self._question(prompt, llm_string, messages)
+        if asked is None:
+            return None
+        question, scope = asked
+        vector = await self._aembed(question)
+        if vector is None:
+            return None
+        try:
+            found = self._above_threshold(await self.store.asearch(scope, vector, self.candidates))
+            entries = [self._decode(await self.store.aget(key), key) for key, _ in found]
+        except Exception as error:
+            self._warn("semantic lookup", error)
+            return None
+        return self._best(question, found, entries)
+
+    def _index(
+        self,
+        key: str,
+        entry: CacheEntry,
+        prompt: str,
+        llm_string: str,
+        messages: Sequence[BaseMessage] | None,
+    ) -> None:
+        asked = self._question(prompt, llm_string, messages)
+        if asked is None:
+            return
+        vector = self._embed(asked[0])
+        if vector is not None:
+            self.store.add_vector(asked[1], key, vector, self.ttl_s)
+
+    async def _aindex(
+        self,
+        key: str,
+        entry: CacheEntry,
+        prompt: str,
+        llm_string: str,
+        messages: Sequence[BaseMessage] | None,
+    ) -> None:
+        asked = self._question(prompt, llm_string, messages)
+        if asked is None:
+            return
+        vector = await self._aembed(asked[0])
+        if vector is not None:
+            await self.store.aadd_vector(asked[1], key, vector, self.ttl_s)
