@@ -28,9 +28,12 @@ from langchain_globalapi.errors import (
     MidStreamError,
     MissingAPIKeyError,
     ModelNotFoundError,
+    NoCapableTierError,
+    RoutingConfigError,
 )
 from langchain_globalapi.estimate import SpendEstimate, estimate_spend
 from langchain_globalapi.fallbacks import Cooldowns, FallbackChatModel, RetryAfter, RetryPolicy
+from langchain_globalapi.routing import RoutingDecision, TieredRouterRunnable
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -59,12 +62,16 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelInfo",
     "ModelNotFoundError",
+    "NoCapableTierError",
     "RetryAfter",
     "RetryPolicy",
+    "RoutingConfigError",
+    "RoutingDecision",
     "SQLiteStore",
     "SemanticCache",
     "SpendEstimate",
     "SpendLimit",
+    "TieredRouterRunnable",
     "__version__",
     "estimate_spend",
     "get_globalapi_callback",
