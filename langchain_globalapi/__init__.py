@@ -4,6 +4,7 @@ Everything users need is importable from the package root.
 """
 
 from langchain_globalapi._version import __version__
+from langchain_globalapi.bench import GoldenSet, run_benchmark
 from langchain_globalapi.budgets import Budget, BudgetCheck, SpendLimit
 from langchain_globalapi.caching import (
     CachedChatModel,
@@ -11,6 +12,7 @@ from langchain_globalapi.caching import (
     ExactCache,
     InMemoryStore,
     LexicalGuard,
+    RedisStore,
     SemanticCache,
     SQLiteStore,
 )
@@ -25,6 +27,7 @@ from langchain_globalapi.errors import (
     CacheConfigError,
     CatalogError,
     GlobalAPIError,
+    GoldenSetError,
     MidStreamError,
     MissingAPIKeyError,
     ModelNotFoundError,
@@ -34,6 +37,7 @@ from langchain_globalapi.errors import (
 from langchain_globalapi.estimate import SpendEstimate, estimate_spend
 from langchain_globalapi.fallbacks import Cooldowns, FallbackChatModel, RetryAfter, RetryPolicy
 from langchain_globalapi.routing import RoutingDecision, TieredRouterRunnable
+from langchain_globalapi.tripwire import QualityTripwire, TripwireAlarm
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -56,6 +60,8 @@ __all__ = [
     "FallbackChatModel",
     "GlobalAPIEmbeddings",
     "GlobalAPIError",
+    "GoldenSet",
+    "GoldenSetError",
     "InMemoryStore",
     "LexicalGuard",
     "MidStreamError",
@@ -63,6 +69,8 @@ __all__ = [
     "ModelInfo",
     "ModelNotFoundError",
     "NoCapableTierError",
+    "QualityTripwire",
+    "RedisStore",
     "RetryAfter",
     "RetryPolicy",
     "RoutingConfigError",
@@ -72,8 +80,10 @@ __all__ = [
     "SpendEstimate",
     "SpendLimit",
     "TieredRouterRunnable",
+    "TripwireAlarm",
     "__version__",
     "estimate_spend",
     "get_globalapi_callback",
     "price_message",
+    "run_benchmark",
 ]

@@ -1,0 +1,443 @@
+"""Shadow-evaluate a sample of answers on a reference model and alarm when agreement slips.
+
+`QualityTripwire` watches answers from a router (or any chat model): a deterministic,
+hash-based sample of them (a base rate, higher where the routing score sat near a threshold)
+is put on a bounded queue and re-asked of a reference model by a background thread, so the
+user's call never waits; a full queue drops and counts instead of blocking. Each pair of
+answers is compared with an agreement function for its task type (label match with Cohen's
+kappa, JSON fields, final number, ROUGE-L, embeddings or a judge: any bench scorer works).
+When the lower Wilson 95% bound of the rolling agreement falls below `threshold`, after
+`min_samples`, the alarm fires: log, callables, a webhook, and optionally an action that
+lowers a router's thresholds so more traffic goes to the stronger tiers.
+
+Attach it with `router = TieredRouterRunnable(..., tripwire=tripwire)` where supported, or to
+any chat model with `config={"callbacks": [tripwire.as_callback()]}`, or call
+`tripwire.observe(messages, answer)` yourself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import logging
+import queue
+import threading
+import urllib.request
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import RunnableConfig
+
+from langchain_globalapi._tripwire_hooks import TripwireCallback, shift_toward_stronger
+from langchain_globalapi.bench.scorers import (
+    Scorer,
+    json_fields,
+    label_match,
+    normalize_text,
+    numeric_answer,
+    parse_json_object,
+    rouge_l,
+    run_scorer,
+)
+from langchain_globalapi.bench.stats import Interval, cohen_kappa, wilson_interval
+from langchain_globalapi.budgets import Budget, SpendLimit
+from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.costs import CostTracker, price_message
+
+__all__ = ["DEFAULT_AGREEMENT", "QualityTripwire", "TripwireAlarm", "shift_toward_stronger"]
+
+logger = logging.getLogger(__name__)
+
+
+def json_agreement(cheap: str, reference: str, **_: Any) -> float:
+    """Share of the reference answer's JSON fields the cheap answer matches."""
+    expected = parse_json_object(reference)
+    if not isinstance(expected, dict):
+        return float(normalize_text(cheap) == normalize_text(reference))
+    return json_fields(cheap, expected)
+
+
+#: Agreement per task type; any bench scorer `(cheap, reference, **options) -> float` fits.
+DEFAULT_AGREEMENT: dict[str, Scorer] = {
+    "classification": label_match,
+    "extraction": json_agreement,
+    "reasoning": numeric_answer,
+    "summarization": rouge_l,
+    "free_text": rouge_l,
+}
+
+
+@dataclass(frozen=True)
+class TripwireAlarm:
+    """Why the alarm fired: the rolling agreement, its Wilson interval and the threshold."""
+
+    samples: int
+    agreements: int
+    agreement: Interval
+    threshold: float
+    by_task: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """One line for logs and pages."""
+        return (
+            f"quality tripwire: agreement {self.agreement.value:.1%} over {self.samples} shadow "
+            f"samples (95% lower bound {self.agreement.low:.1%}) fell below {self.threshold:.0%}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready payload (what the webhook receives)."""
+        return {
+            "event": "globalapi.quality_tripwire.alarm",
+            "message": self.message,
+            "samples": self.samples,
+            "agreements": self.agreements,
+            "agreement": self.agreement.value,
+            "agreement_low": self.agreement.low,
+            "agreement_high": self.agreement.high,
+            "threshold": self.threshold,
+            "by_task": self.by_task,
+        }
+
+
+def _unit_hash(salt: str, request_id: str) -> float:
+    digest = hashlib.sha256(f"{salt}:{request_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@dataclass
+class _Job:
+    request_id: str
+    messages: list[BaseMessage]
+    cheap_text: str
+    task: str
+    context: contextvars.Context
+
+
+_DEFAULT_BUDGET_USD = "10"
+
+
+class QualityTripwire:
+    """Re-run a sample of answers on a reference model in the background; alarm on drift.
+
+    Args:
+        reference: The model whose answers count as right (e.g. GPT-4o).
+        sample_rate: Base share of answers re-run (default 1%).
+        near_threshold_rate: Share re-run when the routing score was within
+            `near_threshold_margin` of a router threshold (the answers most likely wrong).
+        near_threshold_margin: How close to a threshold counts as "near".
+        threshold: Alarm when the Wilson 95% lower bound of agreement falls below this.
+        min_samples: No alarm before this many samples are in the window.
+        window: Rolling window of the most recent samples the alarm looks at.
+        agree_at: An agreement score at or above this counts as agreeing.
+        agreement: Agreement functions by task type, over `DEFAULT_AGREEMENT`.
+        default_task: Task type when `observe` is given none.
+        queue_size: Shadow calls waiting at most; more are dropped and counted.
+        budget: The tripwire's own spend limit (default: $10 a day, in process). When it
+            is reached, sampled answers are skipped and counted.
+        cost_tracker: A `CostTracker` that bills the shadow calls (the tracker of an enclosing
+            `get_globalapi_callback()` also sees them: the caller's context is carried over).
+        catalog: Prices for the spend figures.
+        alert: Callable(s) given a `TripwireAlarm` when the alarm fires.
+        webhook_url: URL the alarm is POSTed to as JSON.
+        router: Router whose thresholds move toward the stronger tier on an alarm.
+        threshold_step: How far each alarm moves them.
+        salt: Mixed into the sampling hash: another salt samples other requests.
+
+    Example:
+        >>> from langchain_globalapi import ChatGlobalAPI
+        >>> from langchain_globalapi.testing import FakeOpenAIServer
+        >>> with FakeOpenAIServer() as server:
+        ...     server.set_reply("gpt-4o", "positive")
+        ...     reference = ChatGlobalAPI(model="gpt-4o", api_key="k", base_url=server.base_url)
+        ...     tripwire = QualityTripwire(reference, sample_rate=1.0)
+        ...     cheap = ChatGlobalAPI(model="GA-Economy", api_key="k", base_url=server.base_url)
+        ...     server.set_reply("GA-Economy", "Positive")
+        ...     answer = cheap.invoke("Great film!", config={"callbacks": [tripwire.as_callback()]})
+        ...     _ = tripwire.drain()
+        ...     stats = tripwire.stats()
+        >>> stats["samples"], stats["agreement"], stats["alarmed"]
+        (1, 1.0, False)
+    """
+
+    def __init__(
+        self,
+        reference: BaseChatModel,
+        *,
+        sample_rate: float = 0.01,
+        near_threshold_rate: float = 0.1,
+        near_threshold_margin: float = 0.05,
+        threshold: float = 0.85,
+        min_samples: int = 50,
+        window: int = 500,
+        agree_at: float = 0.5,
+        agreement: Mapping[str, Scorer] | None = None,
+        default_task: str = "free_text",
+        queue_size: int = 100,
+        budget: Budget | None = None,
+        cost_tracker: CostTracker | None = None,
+        catalog: Catalog | None = None,
+        alert: Callable[[TripwireAlarm], Any] | Sequence[Callable[[TripwireAlarm], Any]] = (),
+        webhook_url: str | None = None,
+        router: Any = None,
+        threshold_step: float = 0.05,
+        salt: str = "globalapi-tripwire",
+    ) -> None:
+        self.reference = reference
+        self.sample_rate = sample_rate
+        self.near_threshold_rate = max(near_threshold_rate, sample_rate)
+        self.near_threshold_margin = near_threshold_margin
+        self.threshold = threshold
+        self.min_samples = min_samples
+        self.agree_at = agree_at
+        self.agreement: dict[str, Scorer] = {**DEFAULT_AGREEMENT, **(agreement or {})}
+        self.default_task = default_task
+        self.budget = budget or Budget([SpendLimit.total(_DEFAULT_BUDGET_USD, per="day")])
+        self.cost_tracker = cost_tracker
+        self.catalog = catalog or Catalog.default()
+        self.alerts = [alert] if callable(alert) else list(alert)
+        self.webhook_url = webhook_url
+        self.router = router
+        self.threshold_step = threshold_step
+        self.salt = salt
+        self.alarms: list[TripwireAlarm] = []
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, queue_size))
+        self._window: deque[bool] = deque(maxlen=window)
+        self._by_task: dict[str, Counter[str]] = {}
+        self._labels: dict[str, deque[tuple[str, str]]] = {}
+        self._counts: Counter[str] = Counter()
+        self._spend = Decimal(0)
+        self._alarmed = False
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._unfinished = 0
+        self._worker: threading.Thread | None = None
+
+    # --- sampling --------------------------------------------------------------------
+
+    @property
+    def reference_model(self) -> str | None:
+        """The reference model's name (its own answers are never re-run)."""
+        name = getattr(self.reference, "model_name", None) or getattr(self.reference, "model", None)
+        return str(name) if name else None
+
+    def rate_for(self, routing: Mapping[str, Any] | None) -> float:
+        """The sampling rate for an answer with this routing metadata."""
+        if not routing:
+            return self.sample_rate
+        score, cuts = routing.get("score"), routing.get("thresholds") or ()
+        if isinstance(score, (int, float)) and any(
+            abs(float(score) - float(cut)) <= self.near_threshold_margin for cut in cuts
+        ):
+            return self.near_threshold_rate
+        return self.sample_rate
+
+    def should_sample(self, request_id: str, routing: Mapping[str, Any] | None = None) -> bool:
+        """Deterministic: the same request id (and routing) always gives the same answer."""
+        return _unit_hash(self.salt, request_id) < self.rate_for(routing)
+
+    # --- observing -------------------------------------------------------------------
+
+    def observe(
+        self,
+        request_messages: Sequence[BaseMessage],
+        response_message: BaseMessage,
+        *,
+        run_id: str | UUID | None = None,
+        task: str | None = None,
+    ) -> bool:
+        """Consider one answered request; returns whether a shadow call was queued.
+
+        Never blocks and never calls a model itself: a sampled answer is queued for the
+        background worker (or dropped and counted when the queue is full).
+        """
+        meta = response_message.response_metadata
+        routing = meta.get("routing") if isinstance(meta.get("routing"), Mapping) else None
+        answered = (routing or {}).get("model") or meta.get("model_name")
+        with self._lock:
+            self._counts["observed"] += 1
+            if answered and answered == self.reference_model:
+                self._counts["skipped_reference"] += 1
+                return False
+        request_id = str(run_id or response_message.id or uuid.uuid4())
+        if not self.should_sample(request_id, routing):
+            return False
+        job = _Job(
+            request_id,
+            list(request_messages),
+            str(response_message.text),
+            task or self.default_task,
+            contextvars.copy_context(),
+        )
+        with self._lock:
+            self._counts["sampled"] += 1
+            try:
+                self._queue.put_nowait(job)
+            except queue.Full:
+                self._counts["dropped"] += 1
+                return False
+            self._unfinished += 1
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._work, name="globalapi-tripwire", daemon=True
+                )
+                self._worker.start()
+        return True
+
+    def as_callback(self) -> BaseCallbackHandler:
+        """A callback handler that observes every top-level chat-model answer it sees.
+
+        Put `metadata={"request_id": ...}` in the call's config to make sampling replayable;
+        otherwise LangChain's run id is used.
+        """
+        return TripwireCallback(self)
+
+    def drain(self, timeout_s: float | None = 30.0) -> bool:
+        """Wait until every queued shadow call is done (for tests and shutdown)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._unfinished == 0, timeout=timeout_s)
+
+    def close(self) -> None:
+        """Stop the worker after the queued shadow calls."""
+        worker = self._worker
+        if worker is not None:
+            self._queue.put(None)
+            worker.join(timeout=30)
+            self._worker = None
+
+    # --- the background worker -------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                self._shadow(job)
+            except Exception:  # the tripwire must never take the process down
+                logger.exception("quality tripwire: shadow evaluation failed")
+                with self._lock:
+                    self._counts["errors"] += 1
+            finally:
+                with self._idle:
+                    self._unfinished -= 1
+                    self._idle.notify_all()
+
+    def _shadow(self, job: _Job) -> None:
+        reference_model = self.reference_model
+        if not self.budget.allows(model=reference_model):
+            with self._lock:
+                self._counts["skipped_budget"] += 1
+            return
+        config: RunnableConfig = {
+            "callbacks": [self.cost_tracker] if self.cost_tracker is not None else [],
+            "metadata": {"globalapi_tripwire": True, "request_id": job.request_id},
+            "run_name": "quality_tripwire",
+        }
+        answer = job.context.run(self.reference.invoke, job.messages, config)
+        call = price_message(answer, self.catalog) if isinstance(answer, AIMessage) else None
+        if call is not None and call.usd:
+            self.budget.record(call.usd, model=call.model)
+        scorer = self.agreement.get(job.task, self.agreement[self.default_task])
+        question = str(job.messages[-1].text) if job.messages else ""
+        value = run_scorer(scorer, job.cheap_text, str(answer.text), {}, question)
+        self._record(job, value >= self.agree_at, str(answer.text), call.usd if call else None)
+
+    def _record(self, job: _Job, agreed: bool, reference_text: str, usd: Decimal | None) -> None:
+        with self._lock:
+            self._counts["samples"] += 1
+            self._spend += usd or Decimal(0)
+            self._window.append(agreed)
+            task = self._by_task.setdefault(job.task, Counter())
+            task["samples"] += 1
+            task["agreements"] += int(agreed)
+            if job.task == "classification":
+                pairs = self._labels.setdefault(job.task, deque(maxlen=self._window.maxlen))
+                pairs.append((normalize_text(job.cheap_text), normalize_text(reference_text)))
+            alarm = self._check_alarm()
+        if alarm is not None:
+            self._fire(alarm)
+
+    def _check_alarm(self) -> TripwireAlarm | None:
+        n, k = len(self._window), sum(self._window)
+        if n < self.min_samples:
+            return None
+        interval = wilson_interval(k, n)
+        if interval.low >= self.threshold:
+            self._alarmed = False  # recovered: re-arm
+            return None
+        if self._alarmed:
+            return None
+        self._alarmed = True
+        return TripwireAlarm(n, k, interval, self.threshold, self._task_stats())
+
+    def _fire(self, alarm: TripwireAlarm) -> None:
+        self.alarms.append(alarm)
+        logger.warning(alarm.message)
+        for hook in self.alerts:
+            try:
+                hook(alarm)
+            except Exception:  # one broken hook must not silence the others
+                logger.exception("quality tripwire: alert hook %r failed", hook)
+        if self.webhook_url:
+            self._post(alarm)
+        if self.router is not None:
+            cuts = shift_toward_stronger(self.router, self.threshold_step)
+            logger.warning("quality tripwire: router thresholds moved to %s", cuts)
+
+    def _post(self, alarm: TripwireAlarm) -> None:
+        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own setting
+            str(self.webhook_url),
+            data=json.dumps(alarm.as_dict()).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5):  # noqa: S310
+                pass
+        except OSError:
+            logger.exception("quality tripwire: webhook %s failed", self.webhook_url)
+
+    # --- reporting -------------------------------------------------------------------
+
+    def _task_stats(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for task, counts in self._by_task.items():
+            n = counts["samples"]
+            out[task] = {"samples": n, "agreement": counts["agreements"] / n if n else 0.0}
+            if task in self._labels:
+                out[task]["kappa"] = cohen_kappa(list(self._labels[task]))
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """Samples, agreement with its Wilson interval, drops, skips, spend and alarms."""
+        with self._lock:
+            n, k = len(self._window), sum(self._window)
+            interval = wilson_interval(k, n)
+            return {
+                "observed": self._counts["observed"],
+                "sampled": self._counts["sampled"],
+                "samples": self._counts["samples"],
+                "dropped": self._counts["dropped"],
+                "skipped_budget": self._counts["skipped_budget"],
+                "skipped_reference": self._counts["skipped_reference"],
+                "errors": self._counts["errors"],
+                "queued": self._queue.qsize(),
+                "window": n,
+                "agreement": interval.value if n else None,
+                "agreement_low": interval.low if n else None,
+                "agreement_high": interval.high if n else None,
+                "by_task": self._task_stats(),
+                "spend_usd": str(self._spend),
+                "alarms": len(self.alarms),
+                "alarmed": self._alarmed,
+            }
