@@ -11,6 +11,7 @@ from langchain_globalapi.caching.chat_model import CachedChatModel
 from langchain_globalapi.caching.exact import CacheHit, ExactCache
 from langchain_globalapi.caching.guard import LexicalGuard
 from langchain_globalapi.caching.memory import InMemoryStore
+from langchain_globalapi.caching.redis_store import RedisStore
 from langchain_globalapi.caching.semantic import DEFAULT_SIMILARITY_THRESHOLD, SemanticCache
 from langchain_globalapi.caching.sqlite import SQLiteStore
 
@@ -23,6 +24,7 @@ __all__ = [
     "ExactCache",
     "InMemoryStore",
     "LexicalGuard",
+    "RedisStore",
     "SQLiteStore",
     "SemanticCache",
 ]
