@@ -29,6 +29,7 @@ from langchain_globalapi.routing.evaluation import (
     random_scores,
     routing_metrics,
 )
+from langchain_globalapi.routing.scorers import extract_signals, to_messages, tokenize
 
 REPO = Path(__file__).resolve().parents[3]
 DATA_DIR = REPO.parent / "shared" / "data"
@@ -206,3 +207,28 @@ def test_shipped_weights_beat_the_measured_floor_on_held_out_subjects() -> None:
     prompts, weak, strong = as_arrays(load_mmlu(DATA_DIR, HELD_OUT_MMLU_SUBJECTS))
     apgr = routing_metrics(LearnedScorer.load_default().score_batch(prompts), weak, strong).apgr
     assert apgr > 0.55  # measured 0.565 (benchmarks/routing_quality.py); length gives 0.52
+
+
+@pytest.mark.parametrize(
+    "chat",
+    [
+        [("system", "Be brief."), ("human", "hi"), ("ai", "hello"), ("user", "and then?")],
+        [("system", "only a system prompt")],
+        (("human", "a tuple of tuples"),),
+    ],
+)
+def test_role_tuples_read_the_same_as_messages(chat) -> None:
+    assert Conversation.from_input(chat, ["t"]) == Conversation.from_input(to_messages(chat), ["t"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Solve 3x^2 + 2 = 14, then explain WHY step by step; return JSON {x: 2}. NOT 12?",
+        "Ünïcode ÉXCEPT ² 3 x\u00a0y \x1cz_w Step-By-Step def `code` 2+2=4",
+        "plain\x1fwords\twith 12 12 7 numbers",
+    ],
+)
+def test_fast_signal_scan_matches_the_tokenizer(text) -> None:
+    conversation = Conversation.from_input(text)
+    assert extract_signals(conversation) == extract_signals(conversation, tokenize(text))
