@@ -281,5 +281,58 @@ def plan(  # noqa: PLR0917 - click passes every option positionally
     )
 
 
+@main.command()
+@click.argument("golden", type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", "models", multiple=True, required=True,
+              help="Model id to benchmark; repeat for several.")  # fmt: skip
+@click.option("--base-url", envvar="GLOBAL_API_BASE", default=None,
+              help="OpenAI-compatible endpoint (default: the Global API gateway).")  # fmt: skip
+@click.option("--api-key", envvar="GLOBAL_API_KEY", default=None,
+              help="API key (default: $GLOBAL_API_KEY).")  # fmt: skip
+@click.option("--resume", "results_path", type=click.Path(dir_okay=False), default=None,
+              help="JSONL results file, written as results arrive; rerun to resume.")  # fmt: skip
+@click.option("--report", "report_format", type=click.Choice(["table", "md", "csv", "json"]),
+              default="table", show_default=True, help="Report format.")  # fmt: skip
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the md/csv/json report here instead of stdout.")  # fmt: skip
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Write a cost-vs-quality Pareto plot (PNG; needs the bench extra).")  # fmt: skip
+@click.option("--concurrency", default=4, show_default=True, help="Calls in flight at once.")
+@click.option("--rate", "requests_per_s", type=float, default=None,
+              help="Requests per second across all models (default: unlimited).")  # fmt: skip
+@click.option("--judge", default=None,
+              help="Judge model: scores free_text items pairwise, in both orders.")  # fmt: skip
+@click.option("--reference", default=None,
+              help="Model to compare the others with (quality delta, cost saved).")  # fmt: skip
+@click.option("--limit", type=int, default=None, help="Only the first N items.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def bench(  # noqa: PLR0917 - click passes every option positionally
+    golden: str,
+    models: tuple[str, ...],
+    base_url: str | None,
+    api_key: str | None,
+    results_path: str | None,
+    report_format: str,
+    output: str | None,
+    plot: str | None,
+    concurrency: int,
+    requests_per_s: float | None,
+    judge: str | None,
+    reference: str | None,
+    limit: int | None,
+    progress: bool,
+) -> None:
+    """Benchmark models on a golden set (JSONL): quality, cost, latency, with resume."""
+    from langchain_globalapi.bench._command import run_bench_command  # noqa: PLC0415
+
+    try:
+        run_bench_command(
+            golden, models, base_url, api_key, results_path, report_format, output, plot,
+            concurrency, requests_per_s, judge, reference, limit, progress, console,
+        )  # fmt: skip
+    except GlobalAPIError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
