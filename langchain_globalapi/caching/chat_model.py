@@ -73,6 +73,8 @@ class CachedChatModel(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     _identity: str | None = PrivateAttr(default=None)
+    _plain_llm_string: str | None = PrivateAttr(default=None)
+    _plain_ls_params: LangSmithParams | None = PrivateAttr(default=None)
 
     def __init__(self, model: BaseChatModel | None = None, **kwargs: Any) -> None:
         if model is not None:
@@ -84,17 +86,25 @@ class CachedChatModel(BaseChatModel):
         return "globalapi-cached-chat-model"
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        # Traces of a hit still name the model whose answer was replayed.
-        return self.model._get_ls_params(stop=stop, **kwargs)
+        # Traces of a hit still name the model whose answer was replayed. Memoized for
+        # plain calls: it runs on every hit and costs as much as the cache lookup.
+        if stop is not None or kwargs:
+            return self.model._get_ls_params(stop=stop, **kwargs)
+        if self._plain_ls_params is None:
+            self._plain_ls_params = self.model._get_ls_params()
+        return LangSmithParams(**self._plain_ls_params)
 
     # --- keys ------------------------------------------------------------------------------
 
     def _key(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[str, str]:
-        if self._identity is None:
+        if self._identity is None or self._plain_llm_string is None:
             # Computed once: walking a model's fields costs more than the whole hit path.
             self._identity = identity_json(self.model)
+            self._plain_llm_string = call_llm_string(self._identity, None, {})
+        if stop is None and not kwargs:
+            return normalized_prompt(messages), self._plain_llm_string
         return normalized_prompt(messages), call_llm_string(self._identity, stop, kwargs)
 
     def _miss(self, message: BaseMessage) -> ChatResult:

@@ -151,6 +151,25 @@ def cache_metadata(
     }
 
 
+def _own_copy(message: BaseMessage, metadata: dict[str, Any]) -> BaseMessage:
+    """A copy with its own top-level containers: cached entries are reused across hits.
+
+    One level deep, like LangChain's own cache hits (which share even that): a deep copy
+    would cost more than the rest of a hit.
+    """
+    updates: dict[str, Any] = {"response_metadata": metadata}
+    if message.additional_kwargs:
+        updates["additional_kwargs"] = dict(message.additional_kwargs)
+    if isinstance(message.content, list):
+        updates["content"] = list(message.content)
+    if isinstance(message, AIMessage):
+        if message.usage_metadata:
+            updates["usage_metadata"] = message.usage_metadata.copy()
+        if message.tool_calls:
+            updates["tool_calls"] = [call.copy() for call in message.tool_calls]
+    return message.model_copy(update=updates)
+
+
 def stamp_hit(
     generations: Sequence[Generation],
     *,
@@ -167,7 +186,7 @@ def stamp_hit(
     stamped: list[Generation] = []
     for generation in generations:
         if not isinstance(generation, ChatGeneration):
-            stamped.append(generation)
+            stamped.append(generation.model_copy(deep=True))
             continue
         message = generation.message
         metadata = without_model_name(message.response_metadata)
@@ -177,11 +196,7 @@ def stamp_hit(
         metadata["cache"] = cache_metadata(
             hit=True, kind=kind, similarity=similarity, saved_usd=saved_usd
         )
-        stamped.append(
-            generation.model_copy(
-                update={"message": message.model_copy(update={"response_metadata": metadata})}
-            )
-        )
+        stamped.append(generation.model_copy(update={"message": _own_copy(message, metadata)}))
     return stamped
 
 

@@ -21,8 +21,11 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,8 +45,16 @@ __all__ = ["CacheHit", "ExactCache"]
 
 logger = logging.getLogger("langchain_globalapi.caching")
 
+_DECODED_ENTRIES = 1024
+
 # `temperature` as LangChain writes it in an llm_string: a Python tuple or a JSON pair.
 _TEMPERATURE = re.compile(r"""['"]temperature['"]\s*[,:]\s*(-?[0-9.]+(?:[eE][-+]?\d+)?)""")
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_greedy(llm_string: str) -> bool:
+    # Any temperature above 0 (the model's or a call's override) makes a call sampled.
+    return all(float(value) <= 0 for value in _TEMPERATURE.findall(llm_string))
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,10 @@ class ExactCache(BaseCache):
         self.cache_sampled = cache_sampled
         self.catalog = catalog
         self.stats = CacheStats()
+        # Reviving an entry with LangChain's loader costs more than the rest of a hit;
+        # entries whose bytes are unchanged since the last read are reused instead.
+        self._decoded: OrderedDict[str, tuple[bytes, CacheEntry]] = OrderedDict()
+        self._decoded_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(store={self.store!r}, namespace={self.namespace!r})"
@@ -110,10 +125,7 @@ class ExactCache(BaseCache):
 
     def accepts(self, llm_string: str) -> bool:
         """Whether calls with these parameters may be cached (sampling temperature gate)."""
-        if self.cache_sampled:
-            return True
-        match = _TEMPERATURE.search(llm_string)
-        return match is None or float(match.group(1)) <= 0
+        return self.cache_sampled or _is_greedy(llm_string)
 
     def _warn(self, action: str, error: BaseException) -> None:
         self.stats.record_error()
@@ -125,11 +137,21 @@ class ExactCache(BaseCache):
     def _decode(self, raw: bytes | None, key: str) -> CacheEntry | None:
         if raw is None:
             return None
+        with self._decoded_lock:
+            known = self._decoded.get(key)
+            if known is not None and known[0] == raw:
+                self._decoded.move_to_end(key)
+                return known[1]
         try:
-            return CacheEntry.decode(raw)
+            entry = CacheEntry.decode(raw)
         except ValueError as error:
             self._warn(f"read of entry {key[:12]}", error)
             return None
+        with self._decoded_lock:
+            self._decoded[key] = (raw, entry)
+            if len(self._decoded) > _DECODED_ENTRIES:
+                self._decoded.popitem(last=False)
+        return entry
 
     def _hit(self, entry: CacheEntry, kind: CacheKind, similarity: float | None = None) -> CacheHit:
         saved = entry.saved_usd
@@ -277,6 +299,8 @@ class ExactCache(BaseCache):
     def clear(self, **kwargs: Any) -> None:
         """Delete every entry in the store."""
         self.store.clear()
+        with self._decoded_lock:
+            self._decoded.clear()
 
     async def alookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
         """Async `lookup`."""
@@ -290,3 +314,5 @@ class ExactCache(BaseCache):
     async def aclear(self, **kwargs: Any) -> None:
         """Async `clear`."""
         await self.store.aclear()
+        with self._decoded_lock:
+            self._decoded.clear()
