@@ -1,11 +1,17 @@
 """Child-run configs for chat models that answer by calling other chat models.
 
 The router, the cache wrapper and the fallback wrapper are chat models that call chat
-models. LangChain's LLM run managers have no `get_child()`, so without care the inner
-call starts a new trace, loses the caller's callbacks (cost tracking, LangSmith), or
-bills twice. `child_config` makes the inner call a proper child run of the wrapper's,
-carrying the inheritable handlers, tags and metadata, plus any metadata the wrapper adds
-(for example the routing decision).
+models. Two gaps in langchain-core make that hard to trace and bill correctly:
+
+- LLM run managers have no `get_child()`, so an inner call would start a new trace.
+- `BaseChatModel.stream()`/`astream()` do not hand their run manager to `_stream()`, so in
+  a stream the wrapper does not even know its own run.
+
+`child_config` closes the first gap; `ParentedStreamMixin` closes the second by fixing the
+wrapper's run id up front and publishing it (with the caller's config) in a context
+variable while the stream's first chunk is pulled, which is when wrappers start their
+inner call. With both, the inner call is a proper child run: callbacks, LangSmith nesting
+and the cost tracker see one tree, and nothing is billed twice.
 
 Example:
     >>> child_config(None, {"globalapi_tier": "flash"})["metadata"]
@@ -14,7 +20,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 from typing import Any
+from uuid import UUID, uuid4
 
 from langchain_core.callbacks import (
     AsyncCallbackManager,
@@ -22,9 +32,30 @@ from langchain_core.callbacks import (
     CallbackManager,
     CallbackManagerForLLMRun,
 )
-from langchain_core.runnables import RunnableConfig
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessageChunk
+from langchain_core.runnables import RunnableConfig, ensure_config
 
-__all__ = ["child_config"]
+__all__ = ["ParentedStreamMixin", "child_config"]
+
+_STREAM_PARENT: ContextVar[tuple[UUID, RunnableConfig] | None] = ContextVar(
+    "globalapi_stream_parent", default=None
+)
+
+
+def _from_stream_parent(is_async: bool) -> AsyncCallbackManager | CallbackManager | None:
+    parent = _STREAM_PARENT.get()
+    if parent is None:
+        return None
+    run_id, config = parent
+    manager_cls = AsyncCallbackManager if is_async else CallbackManager
+    manager = manager_cls.configure(
+        inheritable_callbacks=config.get("callbacks"),
+        inheritable_tags=config.get("tags"),
+        inheritable_metadata=config.get("metadata"),
+    )
+    manager.parent_run_id = run_id
+    return manager
 
 
 def child_config(
@@ -32,21 +63,82 @@ def child_config(
     metadata: dict[str, Any] | None = None,
     *,
     tags: list[str] | None = None,
+    is_async: bool = False,
 ) -> RunnableConfig:
-    """A config that makes an inner model call a child run of `run_manager`'s run."""
+    """A config that makes an inner model call a child run of the wrapper's run.
+
+    With no run manager (inside `_stream` under `stream()`), the parent comes from
+    `ParentedStreamMixin`; outside any run the config carries just the metadata.
+    """
     config: RunnableConfig = {"metadata": dict(metadata or {})}
     if tags:
         config["tags"] = list(tags)
     if run_manager is None:
+        manager = _from_stream_parent(is_async)
+        if manager is not None:
+            config["callbacks"] = manager
         return config
     manager_cls = (
         AsyncCallbackManager
         if isinstance(run_manager, AsyncCallbackManagerForLLMRun)
         else CallbackManager
     )
-    manager = manager_cls(handlers=[], parent_run_id=run_manager.run_id)
-    manager.set_handlers(run_manager.inheritable_handlers)
-    manager.add_tags(run_manager.inheritable_tags)
-    manager.add_metadata(run_manager.inheritable_metadata)
-    config["callbacks"] = manager
+    child = manager_cls(handlers=[], parent_run_id=run_manager.run_id)
+    child.set_handlers(run_manager.inheritable_handlers)
+    child.add_tags(run_manager.inheritable_tags)
+    child.add_metadata(run_manager.inheritable_metadata)
+    config["callbacks"] = child
     return config
+
+
+def _with_run_id(config: RunnableConfig | None) -> tuple[UUID, RunnableConfig]:
+    config = ensure_config(config)
+    run_id = config.get("run_id") or uuid4()
+    return run_id, {**config, "run_id": run_id}
+
+
+def _reset(token: Any) -> None:
+    # An async generator finalized in another context cannot reset its own token.
+    with contextlib.suppress(ValueError):
+        _STREAM_PARENT.reset(token)
+
+
+class ParentedStreamMixin:
+    """Put first in a wrapper chat model's bases so its streamed inner call is a child run.
+
+    The context variable is set only while the first chunk is pulled, so it never leaks
+    into the caller's code between chunks.
+    """
+
+    def stream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        """Stream, with this run published as the parent of the inner call."""
+        run_id, config = _with_run_id(config)
+        token = _STREAM_PARENT.set((run_id, config))
+        try:
+            iterator = super().stream(input, config, **kwargs)  # type: ignore[misc]
+            first = next(iterator, None)
+        finally:
+            _reset(token)
+        if first is None:
+            return
+        yield first
+        yield from iterator
+
+    async def astream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        """Async `stream`, with this run published as the parent of the inner call."""
+        run_id, config = _with_run_id(config)
+        token = _STREAM_PARENT.set((run_id, config))
+        try:
+            iterator = super().astream(input, config, **kwargs)  # type: ignore[misc]
+            first = await anext(iterator, None)
+        finally:
+            _reset(token)
+        if first is None:
+            return
+        yield first
+        async for chunk in iterator:
+            yield chunk

@@ -92,7 +92,7 @@ class NoCapableTierError(GlobalAPIError, ValueError):
 
 
 class PromptFileError(GlobalAPIError, ValueError):
-    """A prompts file for `globalapi plan` cannot be read or has a malformed line (it says where)."""
+    """A prompts file for `globalapi plan` is unreadable or has a malformed line (it says where)."""
 
 
 class AllModelsFailedError(GlobalAPIError, ModelError):

@@ -22,7 +22,7 @@ from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
-from langchain_globalapi._runs import child_config
+from langchain_globalapi._runs import ParentedStreamMixin, child_config
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import GlobalAPIError, MidStreamError
@@ -41,7 +41,7 @@ from langchain_globalapi.fallbacks._policy import RetryPolicy
 __all__ = ["FallbackChatModel"]
 
 
-class FallbackChatModel(BaseChatModel):
+class FallbackChatModel(ParentedStreamMixin, BaseChatModel):
     """A chat model that tries its members in order and survives rate limits and outages.
 
     Rules, per call:

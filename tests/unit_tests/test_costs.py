@@ -18,7 +18,9 @@ from langchain_globalapi import (
     Budget,
     ChatGlobalAPI,
     CostTracker,
+    FallbackChatModel,
     SpendLimit,
+    TieredRouterRunnable,
     get_globalapi_callback,
     price_message,
 )
@@ -144,3 +146,33 @@ def test_summary_is_json_ready(fake_server: FakeOpenAIServer) -> None:
     assert Decimal(summary["total_cost_usd"]) == cb.total_cost_usd
     assert FLASH in summary["models"]
     assert "Saved" in str(cb)
+
+
+def _fallback(inner: ChatGlobalAPI) -> BaseChatModel:
+    return FallbackChatModel([inner])
+
+
+def _router(inner: ChatGlobalAPI) -> BaseChatModel:
+    return TieredRouterRunnable(tiers={"cheap": inner, "strong": inner})
+
+
+@pytest.mark.parametrize("wrap", [_fallback, _router], ids=["fallback", "router"])
+def test_streaming_through_a_wrapper_is_billed_once(
+    fake_server: FakeOpenAIServer, wrap: Any
+) -> None:
+    model = wrap(ChatGlobalAPI(api_key="k", base_url=fake_server.base_url))
+    with get_globalapi_callback() as cb:
+        text = "".join(chunk.text for chunk in model.stream("hello there"))
+    assert "hello there" in text
+    assert cb.calls == 1
+
+
+@pytest.mark.parametrize("wrap", [_fallback, _router], ids=["fallback", "router"])
+async def test_async_streaming_through_a_wrapper_is_billed_once(
+    fake_server: FakeOpenAIServer, wrap: Any
+) -> None:
+    model = wrap(ChatGlobalAPI(api_key="k", base_url=fake_server.base_url))
+    with get_globalapi_callback() as cb:
+        chunks = [chunk async for chunk in model.astream("hello there")]
+    assert chunks
+    assert cb.calls == 1
