@@ -36,7 +36,14 @@ from langchain_globalapi.errors import (
 )
 from langchain_globalapi.estimate import SpendEstimate, estimate_spend
 from langchain_globalapi.fallbacks import Cooldowns, FallbackChatModel, RetryAfter, RetryPolicy
-from langchain_globalapi.routing import RoutingDecision, TieredRouterRunnable
+from langchain_globalapi.routing import (
+    ComplexityScorer,
+    HeuristicScorer,
+    LearnedScorer,
+    LengthScorer,
+    RoutingDecision,
+    TieredRouterRunnable,
+)
 from langchain_globalapi.tripwire import QualityTripwire, TripwireAlarm
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "ChatGlobalAPI",
+    "ComplexityScorer",
     "Cooldowns",
     "CostTracker",
     "ExactCache",
@@ -62,7 +70,10 @@ __all__ = [
     "GlobalAPIError",
     "GoldenSet",
     "GoldenSetError",
+    "HeuristicScorer",
     "InMemoryStore",
+    "LearnedScorer",
+    "LengthScorer",
     "LexicalGuard",
     "MidStreamError",
     "MissingAPIKeyError",
