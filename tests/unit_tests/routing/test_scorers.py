@@ -29,6 +29,7 @@ from langchain_globalapi.routing.evaluation import (
     random_scores,
     routing_metrics,
 )
+from langchain_globalapi.routing.learned import WordEmbedding
 from langchain_globalapi.routing.scorers import extract_signals, to_messages, tokenize
 
 REPO = Path(__file__).resolve().parents[3]
@@ -232,3 +233,18 @@ def test_role_tuples_read_the_same_as_messages(chat) -> None:
 def test_fast_signal_scan_matches_the_tokenizer(text) -> None:
     conversation = Conversation.from_input(text)
     assert extract_signals(conversation) == extract_signals(conversation, tokenize(text))
+
+
+def test_learned_scorer_with_word_embedding_round_trips(tmp_path: Path) -> None:
+    table = WordEmbedding(["prove", "integral", "hi", "thanks"], np.eye(4, 2, dtype=np.float16))
+    scorer = LearnedScorer.fit(
+        ["hi", "thanks!", "prove the theorem", "derive the integral"] * 5,
+        [0, 0, 1, 1] * 5,
+        min_count=1,
+        embedding=table,
+    )
+    scorer.save(tmp_path / "w.npz")
+    loaded = LearnedScorer.load(tmp_path / "w.npz")
+    assert loaded.embedding is not None
+    assert loaded.embedding.dims == 2
+    assert loaded.score("prove it") == pytest.approx(scorer.score("prove it"), abs=1e-4)
