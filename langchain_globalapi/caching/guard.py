@@ -46,6 +46,23 @@ _NUMBER_WORDS = {
     "double": "2x", "triple": "3x",
 }  # fmt: skip
 _ANTONYM_PREFIXES = ("un", "non", "in", "im", "il", "ir", "dis")
+# Polar opposites embeddings place side by side ("open" vs "closed": cosine ~0.95).
+_OPPOSITES = (
+    ("open", "closed"), ("open", "close"), ("increase", "decrease"), ("good", "bad"),
+    ("maximum", "minimum"), ("max", "min"), ("enable", "disable"), ("add", "remove"),
+    ("import", "export"), ("upgrade", "downgrade"), ("start", "stop"), ("before", "after"),
+    ("more", "less"), ("high", "low"), ("higher", "lower"), ("buy", "sell"), ("on", "off"),
+    ("true", "false"), ("first", "last"), ("best", "worst"), ("cheap", "expensive"),
+    ("hot", "cold"), ("fast", "slow"), ("early", "late"), ("allow", "deny"),
+    ("accept", "reject"), ("upload", "download"), ("encrypt", "decrypt"), ("pros", "cons"),
+    ("win", "lose"), ("in", "out"), ("up", "down"), ("above", "below"), ("over", "under"),
+    ("include", "exclude"), ("login", "logout"), ("safe", "dangerous"),
+    ("success", "failure"), ("increase", "reduce"), ("larger", "smaller"), ("bigger", "smaller"),
+)  # fmt: skip
+_OPPOSITE_OF: dict[str, set[str]] = {}
+for _left, _right in _OPPOSITES:
+    _OPPOSITE_OF.setdefault(_left, set()).add(_right)
+    _OPPOSITE_OF.setdefault(_right, set()).add(_left)
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d[\d,]*(?:\.\d+)?")
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|`([^`]+)`|(?<!\w)'([^']+)'(?!\w)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([A-Z][a-z]+)")
@@ -80,6 +97,8 @@ def _negations(words: list[str]) -> set[str]:
 
 def _has_antonym(mine: set[str], theirs: set[str]) -> bool:
     for word in mine - theirs:
+        if _OPPOSITE_OF.get(word, set()) & (theirs - mine):
+            return True
         for prefix in _ANTONYM_PREFIXES:
             stem = word[len(prefix) :]
             if word.startswith(prefix) and len(stem) >= 4 and stem in theirs:

@@ -32,6 +32,8 @@ def test_paraphrases_pass(question: str, cached: str) -> None:
         ("What is 2 + 2?", "What is 2 + 3?", "numbers"),
         ('Translate "hello" to Spanish', 'Translate "goodbye" to Spanish', "quoted"),
         ("What is the weather in Paris?", "What is the weather in London?", "names"),
+        ("Is the bridge open to traffic?", "Is the bridge closed to traffic?", "negation"),
+        ("What is the maximum upload size?", "What is the minimum upload size?", "negation"),
     ],
 )
 def test_look_alikes_are_refused_with_a_reason(question: str, cached: str, reason: str) -> None:
