@@ -160,12 +160,19 @@ class LearnedScorer(ComplexityScorer):
     def score_conversation(self, conversation: Conversation) -> float:
         """Probability-like score in (0, 1) from the logistic model."""
         z, _ = self._logit(conversation)
-        return 1.0 / (1.0 + math.exp(-min(max(z, -30.0), 30.0)))
+        return _sigmoid(z)
 
     def signals(self, model_input: LanguageModelInput, *, tools: Tools = None) -> dict[str, float]:
         """The cue signals plus ``logit`` (the model's raw output)."""
         z, signals = self._logit(Conversation.from_input(model_input, tools))
         return {**signals, "logit": z}
+
+    def score_with_signals(
+        self, model_input: LanguageModelInput, *, tools: Tools = None
+    ) -> tuple[float, dict[str, float]]:
+        """Score and signals (with ``logit``) from one tokenisation and one model evaluation."""
+        z, signals = self._logit(Conversation.from_input(model_input, tools))
+        return _sigmoid(z), {**signals, "logit": z}
 
     # -- training -------------------------------------------------------------------------------
 
@@ -299,6 +306,10 @@ class LearnedScorer(ComplexityScorer):
         ref = resources.files("langchain_globalapi.routing") / "_weights" / "default.npz"
         with resources.as_file(ref) as path:
             return cls.load(path)
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-min(max(z, -30.0), 30.0)))
 
 
 def _train_logistic(

@@ -352,6 +352,17 @@ class ComplexityScorer(ABC):
         """Score many inputs (all with the same ``tools``)."""
         return [self.score(model_input, tools=tools) for model_input in model_inputs]
 
+    def score_with_signals(
+        self, model_input: LanguageModelInput, *, tools: Tools = None
+    ) -> tuple[float, dict[str, float]]:
+        """Score one input and return the signals behind it, extracting features once.
+
+        Equal to ``(score(input), signals(input))``. This default calls both; scorers whose
+        score and signals come from the same features override it to share the work (the
+        router calls it once per decision).
+        """
+        return self.score(model_input, tools=tools), self.signals(model_input, tools=tools)
+
 
 class LengthScorer(ComplexityScorer):
     """The seed article's rule: a user message over ``threshold_chars`` goes to the strong tier.
@@ -425,7 +436,9 @@ class HeuristicScorer(ComplexityScorer):
 
     def score_conversation(self, conversation: Conversation) -> float:
         """Score a conversation: the weighted sum straight from the signal list (no dict)."""
-        values = _signal_values(conversation)
+        return self._score_values(_signal_values(conversation))
+
+    def _score_values(self, values: list[float]) -> float:
         index = _SIGNAL_INDEX.get
         log1p = math.log1p
         z = self.bias
@@ -438,3 +451,11 @@ class HeuristicScorer(ComplexityScorer):
     def signals(self, model_input: LanguageModelInput, *, tools: Tools = None) -> dict[str, float]:
         """Return every extracted signal (raw counts) that the weights look at."""
         return extract_signals(Conversation.from_input(model_input, tools))
+
+    def score_with_signals(
+        self, model_input: LanguageModelInput, *, tools: Tools = None
+    ) -> tuple[float, dict[str, float]]:
+        """Score and signals from one feature extraction (same values as the two calls)."""
+        conversation = Conversation.from_input(model_input, tools)
+        values = _signal_values(conversation)
+        return self._score_values(values), dict(zip(SIGNAL_NAMES, values, strict=True))

@@ -73,6 +73,14 @@ def test_score_batch_matches_score(scorer) -> None:
     assert scorer.score_batch(["hi", HARD]) == [scorer.score("hi"), scorer.score(HARD)]
 
 
+@pytest.mark.parametrize("tools", [None, [{"type": "function", "function": {"name": "f"}}]])
+def test_score_with_signals_equals_score_and_signals(scorer, tools) -> None:
+    chat = [("system", "be brief"), ("human", "hi"), ("ai", "hello"), ("human", HARD)]
+    score, signals = scorer.score_with_signals(chat, tools=tools)
+    assert score == scorer.score(chat, tools=tools)
+    assert signals == scorer.signals(chat, tools=tools)
+
+
 def test_unsupported_input_raises_type_error(scorer) -> None:
     with pytest.raises(TypeError, match="cannot score"):
         scorer.score(42)
