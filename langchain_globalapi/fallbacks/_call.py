@@ -144,11 +144,14 @@ class CallState:
         )
         return None if check.allowed else check.reason
 
-    def skip_cooling(self, member: Member, admission: Admission) -> None:
-        """Record a member skipped because it is cooling down."""
+    def admitted(self, member: Member, admission: Admission) -> bool:
+        """True when the cooldowns admit `member`; otherwise record it as skipped."""
+        if admission.allowed:
+            return True
         self.cooling_s.append(admission.remaining_s)
         detail = f"{admission.reason}, {admission.remaining_s:.3f}s left"
         self._skip(member, "cooldown", detail, reason=admission.reason)
+        return False
 
     def _skip(self, member: Member, error: str, detail: str, **extra: Any) -> None:
         entry = {"model": member.model, "error": error, "status": None, "detail": detail, **extra}

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Any, Literal, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk
+from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableBinding
 from langchain_core.tools import BaseTool
@@ -25,6 +27,7 @@ from typing_extensions import Self
 from langchain_globalapi._runs import ParentedStreamMixin, child_config
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import GlobalAPIError, MidStreamError
 from langchain_globalapi.fallbacks._call import CallSettings, CallState
 from langchain_globalapi.fallbacks._classify import EmptyResponseError, classify_error
@@ -39,6 +42,8 @@ from langchain_globalapi.fallbacks._members import (
 from langchain_globalapi.fallbacks._policy import RetryPolicy
 
 __all__ = ["FallbackChatModel"]
+
+_T = TypeVar("_T")
 
 
 class FallbackChatModel(ParentedStreamMixin, BaseChatModel):
@@ -226,34 +231,22 @@ class FallbackChatModel(ParentedStreamMixin, BaseChatModel):
             run_manager, {"globalapi_fallback_model": member.model, "globalapi_attempt": attempt}
         )
 
-    # --- invoke ---------------------------------------------------------------------------
+    # --- the two drivers: one attempt after another until a member answers -----------------
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        state = self._state(messages)
+    def _first_answer(
+        self, state: CallState, start: Callable[[Member, int], _T]
+    ) -> tuple[Member, float, _T]:
+        """Run `start(member, attempt)` down the chain until one returns; raise if none does."""
         for index, member in enumerate(self._members):
             if state.skip_reason(member, index):
                 continue
-            attempt = 0
-            while True:
+            for attempt in itertools.count(1):
                 admission = self.cooldowns.admit(member.key, probe_lease_s=state.probe_lease_s())
-                if not admission.allowed:
-                    state.skip_cooling(member, admission)
+                if not state.admitted(member, admission):
                     break
-                attempt += 1
                 started = time.monotonic()
                 try:
-                    message = member.runnable.invoke(
-                        messages,
-                        config=self._config(run_manager, member, attempt),
-                        stop=stop,
-                        **state.call_kwargs(member, kwargs),
-                    )
+                    result = start(member, attempt)
                 except Exception as error:
                     failure, decision = state.on_failure(member, error, started, attempt)
                     self.cooldowns.record_failure(member.key, failure)
@@ -268,41 +261,24 @@ class FallbackChatModel(ParentedStreamMixin, BaseChatModel):
                         self.cooldowns.release_probe(member.key)
                     raise
                 self.cooldowns.record_success(member.key)
-                answer = state.on_success(member, message, started)
-                return ChatResult(generations=[ChatGeneration(message=answer)])
+                return member, started, result
         raise state.all_failed()
 
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        state = self._state(messages)
+    async def _afirst_answer(
+        self, state: CallState, start: Callable[[Member, int], Awaitable[_T]]
+    ) -> tuple[Member, float, _T]:
+        """Async `_first_answer`: the same rules, with awaited calls, waits and state."""
         for index, member in enumerate(self._members):
             if state.skip_reason(member, index):
                 continue
-            attempt = 0
-            while True:
-                admission = await self.cooldowns.aadmit(
-                    member.key, probe_lease_s=state.probe_lease_s()
-                )
-                if not admission.allowed:
-                    state.skip_cooling(member, admission)
+            for attempt in itertools.count(1):
+                lease = state.probe_lease_s()
+                admission = await self.cooldowns.aadmit(member.key, probe_lease_s=lease)
+                if not state.admitted(member, admission):
                     break
-                attempt += 1
                 started = time.monotonic()
                 try:
-                    message = await asyncio.wait_for(
-                        member.runnable.ainvoke(
-                            messages,
-                            config=self._config(run_manager, member, attempt),
-                            stop=stop,
-                            **state.call_kwargs(member, kwargs),
-                        ),
-                        _backstop(state.attempt_timeout_s()),
-                    )
+                    result = await start(member, attempt)
                 except Exception as error:
                     failure, decision = state.on_failure(member, error, started, attempt)
                     await self.cooldowns.arecord_failure(member.key, failure)
@@ -317,9 +293,49 @@ class FallbackChatModel(ParentedStreamMixin, BaseChatModel):
                         await self.cooldowns.arelease_probe(member.key)
                     raise
                 await self.cooldowns.arecord_success(member.key)
-                answer = state.on_success(member, message, started)
-                return ChatResult(generations=[ChatGeneration(message=answer)])
+                return member, started, result
         raise state.all_failed()
+
+    # --- invoke ---------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        state = self._state(messages)
+
+        def call(member: Member, attempt: int) -> BaseMessage:
+            config = self._config(run_manager, member, attempt)
+            options = state.call_kwargs(member, kwargs)
+            return member.runnable.invoke(messages, config=config, stop=stop, **options)
+
+        member, started, message = self._first_answer(state, call)
+        answer = state.on_success(member, message, started)
+        return ChatResult(generations=[ChatGeneration(message=answer)])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        state = self._state(messages)
+
+        async def call(member: Member, attempt: int) -> BaseMessage:
+            config = self._config(run_manager, member, attempt)
+            options = state.call_kwargs(member, kwargs)
+            return await asyncio.wait_for(
+                member.runnable.ainvoke(messages, config=config, stop=stop, **options),
+                _backstop(state.attempt_timeout_s()),
+            )
+
+        member, started, message = await self._afirst_answer(state, call)
+        answer = state.on_success(member, message, started)
+        return ChatResult(generations=[ChatGeneration(message=answer)])
 
     # --- stream ---------------------------------------------------------------------------
 
@@ -331,55 +347,29 @@ class FallbackChatModel(ParentedStreamMixin, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         state = self._state(messages)
-        for index, member in enumerate(self._members):
-            if state.skip_reason(member, index):
-                continue
-            attempt = 0
-            while True:
-                admission = self.cooldowns.admit(member.key, probe_lease_s=state.probe_lease_s())
-                if not admission.allowed:
-                    state.skip_cooling(member, admission)
-                    break
-                attempt += 1
-                started = time.monotonic()
-                stream = iter(
-                    member.runnable.stream(
-                        messages,
-                        config=self._config(run_manager, member, attempt),
-                        stop=stop,
-                        **state.call_kwargs(member, kwargs, first_chunk=True),
-                    )
-                )
-                try:
-                    head = _until_content(stream)
-                except Exception as error:
-                    _close(stream)
-                    failure, decision = state.on_failure(member, error, started, attempt)
-                    self.cooldowns.record_failure(member.key, failure)
-                    if decision.raise_now:
-                        raise
-                    if decision.wait_s is None:
-                        break
-                    time.sleep(decision.wait_s)
-                    continue
-                except BaseException:
-                    _close(stream)
-                    if admission.probe:
-                        self.cooldowns.release_probe(member.key)
-                    raise
-                self.cooldowns.record_success(member.key)
-                relay = _Relay(state, member, started)
-                try:
-                    yield from relay.chunks(head)
-                    for chunk in stream:
-                        yield from relay.chunks([_as_chunk(chunk)])
-                except Exception as error:
-                    self.cooldowns.record_failure(member.key, classify_error(error))
-                    raise relay.interrupted(error) from error
-                finally:
-                    _close(stream)
-                return
-        raise state.all_failed()
+
+        def start(member: Member, attempt: int) -> tuple[Iterator[BaseMessage], _Head]:
+            config = self._config(run_manager, member, attempt)
+            options = state.call_kwargs(member, kwargs, first_chunk=True)
+            stream = iter(member.runnable.stream(messages, config=config, stop=stop, **options))
+            try:
+                return stream, _until_content(stream)
+            except BaseException:
+                _close(stream)
+                raise
+
+        member, started, (stream, head) = self._first_answer(state, start)
+        relay = _Relay(state, member, started)
+        try:
+            yield from relay.chunks(head)
+            for chunk in stream:
+                yield from relay.chunks([_as_chunk(chunk)])
+            yield from relay.finish()
+        except Exception as error:
+            self.cooldowns.record_failure(member.key, classify_error(error))
+            raise relay.interrupted(error) from error
+        finally:
+            _close(stream)
 
     async def _astream(
         self,
@@ -389,69 +379,57 @@ class FallbackChatModel(ParentedStreamMixin, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         state = self._state(messages)
-        for index, member in enumerate(self._members):
-            if state.skip_reason(member, index):
-                continue
-            attempt = 0
-            while True:
-                admission = await self.cooldowns.aadmit(
-                    member.key, probe_lease_s=state.probe_lease_s()
+
+        async def start(member: Member, attempt: int) -> tuple[AsyncIterator[BaseMessage], _Head]:
+            config = self._config(run_manager, member, attempt)
+            options = state.call_kwargs(member, kwargs, first_chunk=True)
+            stream = member.runnable.astream(messages, config=config, stop=stop, **options)
+            try:
+                head = await asyncio.wait_for(
+                    _auntil_content(stream), _backstop(state.attempt_timeout_s(first_chunk=True))
                 )
-                if not admission.allowed:
-                    state.skip_cooling(member, admission)
-                    break
-                attempt += 1
-                started = time.monotonic()
-                stream = member.runnable.astream(
-                    messages,
-                    config=self._config(run_manager, member, attempt),
-                    stop=stop,
-                    **state.call_kwargs(member, kwargs, first_chunk=True),
-                )
-                try:
-                    head = await asyncio.wait_for(
-                        _auntil_content(stream),
-                        _backstop(state.attempt_timeout_s(first_chunk=True)),
-                    )
-                except Exception as error:
-                    await _aclose(stream)
-                    failure, decision = state.on_failure(member, error, started, attempt)
-                    await self.cooldowns.arecord_failure(member.key, failure)
-                    if decision.raise_now:
-                        raise
-                    if decision.wait_s is None:
-                        break
-                    await asyncio.sleep(decision.wait_s)
-                    continue
-                except BaseException:
-                    await _aclose(stream)
-                    if admission.probe:
-                        await self.cooldowns.arelease_probe(member.key)
-                    raise
-                await self.cooldowns.arecord_success(member.key)
-                relay = _Relay(state, member, started)
-                try:
-                    for chunk in relay.chunks(head):
-                        yield chunk
-                    async for message_chunk in stream:
-                        for chunk in relay.chunks([_as_chunk(message_chunk)]):
-                            yield chunk
-                except Exception as error:
-                    await self.cooldowns.arecord_failure(member.key, classify_error(error))
-                    raise relay.interrupted(error) from error
-                finally:
-                    await _aclose(stream)
-                return
-        raise state.all_failed()
+            except BaseException:
+                await _aclose(stream)
+                raise
+            return stream, head
+
+        member, started, (stream, head) = await self._afirst_answer(state, start)
+        relay = _Relay(state, member, started)
+        try:
+            for chunk in relay.chunks(head):
+                yield chunk
+            async for message_chunk in stream:
+                for chunk in relay.chunks([_as_chunk(message_chunk)]):
+                    yield chunk
+            for chunk in relay.finish():
+                yield chunk
+        except Exception as error:
+            await self.cooldowns.arecord_failure(member.key, classify_error(error))
+            raise relay.interrupted(error) from error
+        finally:
+            await _aclose(stream)
+
+
+_Head = list[BaseMessageChunk]
 
 
 class _Relay:
-    """Hands a member's chunks to the caller, counting what was delivered."""
+    """Hands a member's chunks to the caller, counting what was delivered.
+
+    It also prices the stream when the member did not (only ChatGlobalAPI stamps `cost`
+    on its chunks): a chunk carrying usage is held back until the next one arrives, so the
+    last one can carry the `cost` of the whole answer; usually that is the final,
+    empty usage chunk, so no text waits.
+    """
 
     def __init__(self, state: CallState, member: Member, started: float) -> None:
         self.state, self.member, self.started = state, member, started
         self.delivered: list[str] = []
         self.count = 0
+        self.priced = False  # the member stamped a cost itself
+        self.usage: UsageMetadata | None = None
+        self.model_name: str | None = None
+        self.held: BaseMessageChunk | None = None
 
     def chunks(self, messages: Sequence[BaseMessageChunk]) -> Iterator[ChatGenerationChunk]:
         for message in messages:
@@ -460,7 +438,38 @@ class _Relay:
                 self.state.on_success(self.member, message, self.started, stamp_cost=False)
             self.count += 1
             self.delivered.append(message.text)
-            yield ChatGenerationChunk(message=message)
+            self._observe(message)
+            if self.held is not None:
+                yield ChatGenerationChunk(message=self.held)
+                self.held = None
+            if getattr(message, "usage_metadata", None) and not self.priced:
+                self.held = message
+            else:
+                yield ChatGenerationChunk(message=message)
+
+    def _observe(self, message: BaseMessageChunk) -> None:
+        metadata = message.response_metadata
+        self.priced = self.priced or "cost" in metadata
+        self.model_name = self.model_name or metadata.get("model_name") or metadata.get("model")
+        usage = getattr(message, "usage_metadata", None)
+        if usage:
+            self.usage = add_usage(self.usage, usage)
+
+    def finish(self) -> Iterator[ChatGenerationChunk]:
+        """The held-back chunk (or an empty one) with the answer's `cost`, when it is due."""
+        last = self.held or AIMessageChunk(content="")
+        self.held = None
+        if not self.priced and self.usage is not None:
+            total = AIMessage(
+                content="",
+                usage_metadata=self.usage,
+                response_metadata={"model_name": self.model_name or self.member.model},
+            )
+            call = price_message(total, self.state.settings.catalog)
+            if call is not None:
+                last.response_metadata["cost"] = call.as_metadata()
+        if last.content or last.response_metadata or getattr(last, "usage_metadata", None):
+            yield ChatGenerationChunk(message=last)
 
     def interrupted(self, error: BaseException) -> MidStreamError:
         text = "".join(self.delivered)

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from decimal import Decimal
 
 import pytest
-from langchain_core.messages import BaseMessageChunk
+from langchain_core.messages import AIMessage, BaseMessageChunk
+from langchain_openai import ChatOpenAI
 
-from langchain_globalapi import ChatGlobalAPI, FallbackChatModel, MidStreamError
+from langchain_globalapi import (
+    ChatGlobalAPI,
+    FallbackChatModel,
+    MidStreamError,
+    get_globalapi_callback,
+    price_message,
+)
 from langchain_globalapi.testing import FakeOpenAIServer, Fault
 
 FLASH = "deepseek-ai/DeepSeek-V4-Flash"
 PRO = "deepseek-ai/DeepSeek-V4-Pro"
 
 Member = Callable[..., ChatGlobalAPI]
+
+
+def merge(chunks: Sequence[BaseMessageChunk]) -> BaseMessageChunk:
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged += chunk
+    return merged
 
 
 async def collect(stream: AsyncIterator[BaseMessageChunk], into: list[str]) -> None:
@@ -73,10 +88,7 @@ def test_stream_is_relayed_chunk_by_chunk(member: Member, fake_server: FakeOpenA
 
 
 def test_stream_usage_and_cost_survive(member: Member, fake_server: FakeOpenAIServer) -> None:
-    chunks = list(FallbackChatModel([member(FLASH)]).stream("hi"))
-    merged = chunks[0]
-    for chunk in chunks[1:]:
-        merged += chunk
+    merged = merge(list(FallbackChatModel([member(FLASH)]).stream("hi")))
     assert merged.usage_metadata is not None
     assert merged.response_metadata["cost"]["model"] == FLASH
     assert merged.response_metadata["fallback"]["served_by"] == FLASH
@@ -110,3 +122,59 @@ async def test_astream_failure_after_text_raises_mid_stream_error(
         await collect(stream, received)
     assert caught.value.delivered_text == "".join(received)
     assert fake_server.calls_for(PRO) == 0
+
+
+def test_stream_from_a_plain_chat_openai_member_is_priced(fake_server: FakeOpenAIServer) -> None:
+    flash = ChatOpenAI(
+        model=FLASH, api_key="test", base_url=fake_server.base_url, stream_usage=True
+    )
+    chunks = list(FallbackChatModel([flash]).stream("hi"))
+    merged = merge(chunks)
+    priced = [i for i, chunk in enumerate(chunks) if "cost" in chunk.response_metadata]
+    assert len(priced) == 1  # once, after the text
+    assert all(not chunk.text for chunk in chunks[priced[0] + 1 :])
+    expected = price_message(
+        AIMessage(
+            content="",
+            usage_metadata=merged.usage_metadata,
+            response_metadata={"model_name": FLASH},
+        )
+    )
+    assert expected is not None
+    assert merged.response_metadata["cost"] == expected.as_metadata()
+    assert merged.text == f"[{FLASH}] hi"
+
+
+async def test_astream_from_a_plain_chat_openai_fallback_member_is_priced_as_that_member(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.server_error(503))
+    pro = ChatOpenAI(model=PRO, api_key="test", base_url=fake_server.base_url, stream_usage=True)
+    chunks = [chunk async for chunk in FallbackChatModel([member(FLASH), pro]).astream("hi")]
+    merged = merge(chunks)
+    assert merged.response_metadata["cost"]["model"] == PRO
+    assert Decimal(merged.response_metadata["cost"]["usd"]) > 0
+
+
+def test_streamed_fallback_under_the_cost_callback_bills_one_call_at_the_served_price(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.drop_before_first_chunk())
+    chain = FallbackChatModel([member(FLASH), member(PRO)])
+    with get_globalapi_callback() as tracker:
+        merged = merge(list(chain.stream("hi")))
+    assert tracker.calls == 1
+    assert list(tracker.per_model) == [PRO]
+    assert tracker.total_cost_usd == Decimal(merged.response_metadata["cost"]["usd"])
+
+
+async def test_astreamed_fallback_under_the_cost_callback_bills_one_call_at_the_served_price(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.rate_limit())
+    chain = FallbackChatModel([member(FLASH), member(PRO)])
+    with get_globalapi_callback() as tracker:
+        merged = merge([chunk async for chunk in chain.astream("hi")])
+    assert tracker.calls == 1
+    assert list(tracker.per_model) == [PRO]
+    assert tracker.total_cost_usd == Decimal(merged.response_metadata["cost"]["usd"])
