@@ -16,9 +16,12 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_globalapi import (
     Budget,
+    CachedChatModel,
     ChatGlobalAPI,
     CostTracker,
+    ExactCache,
     FallbackChatModel,
+    InMemoryStore,
     SpendLimit,
     TieredRouterRunnable,
     get_globalapi_callback,
@@ -156,7 +159,16 @@ def _router(inner: ChatGlobalAPI) -> BaseChatModel:
     return TieredRouterRunnable(tiers={"cheap": inner, "strong": inner})
 
 
-@pytest.mark.parametrize("wrap", [_fallback, _router], ids=["fallback", "router"])
+def _cache(inner: ChatGlobalAPI) -> BaseChatModel:
+    return CachedChatModel(inner, cache=ExactCache(InMemoryStore()))
+
+
+WRAPPERS = pytest.mark.parametrize(
+    "wrap", [_fallback, _router, _cache], ids=["fallback", "router", "cache"]
+)
+
+
+@WRAPPERS
 def test_streaming_through_a_wrapper_is_billed_once(
     fake_server: FakeOpenAIServer, wrap: Any
 ) -> None:
@@ -167,7 +179,7 @@ def test_streaming_through_a_wrapper_is_billed_once(
     assert cb.calls == 1
 
 
-@pytest.mark.parametrize("wrap", [_fallback, _router], ids=["fallback", "router"])
+@WRAPPERS
 async def test_async_streaming_through_a_wrapper_is_billed_once(
     fake_server: FakeOpenAIServer, wrap: Any
 ) -> None:
@@ -176,3 +188,15 @@ async def test_async_streaming_through_a_wrapper_is_billed_once(
         chunks = [chunk async for chunk in model.astream("hello there")]
     assert chunks
     assert cb.calls == 1
+
+
+@WRAPPERS
+async def test_invoking_through_a_wrapper_is_billed_once(
+    fake_server: FakeOpenAIServer, wrap: Any
+) -> None:
+    model = wrap(ChatGlobalAPI(api_key="k", base_url=fake_server.base_url))
+    with get_globalapi_callback() as cb:
+        model.invoke("hello there")
+        await model.ainvoke("hello again")
+    assert cb.calls == 2
+    assert cb.total_cost_usd > 0
