@@ -1,11 +1,19 @@
 """Cooldowns and circuit breakers for fallback members, in-process or shared through Redis.
 
-A member that answered 429 with `Retry-After` is skipped until the wait has passed. A
-member that fails `failure_threshold` times in a row (rate limits without a wait, 5xx,
-timeouts, dropped connections) has its circuit opened for `open_s`; after that one caller
-at a time is let through as a *half-open probe*: its success closes the circuit, its
-failure opens it again. Everyone else skips the member meanwhile, so a fleet of workers
-stops hammering a limited model together.
+A member's circuit opens for `open_s` when more than `failure_rate` of its calls in the
+last `failure_window_s` failed (with at least `min_calls` calls: LiteLLM's defaults, > 50%
+with >= 5 calls in 60 s), or after `failure_threshold` failures in a row (a member that
+just died under heavy traffic, before the rate catches up). Failures are rate limits, 5xx,
+timeouts, dropped connections. After `open_s` one caller at a time is let through as a
+*half-open probe*: its success closes the circuit, its failure opens it again. Everyone
+else skips the member meanwhile, so a fleet of workers stops hammering a limited model
+together.
+
+A 429's `Retry-After` benches the member for everyone only when it is long
+(`bench_retry_after_s`, 1 s by default): a short wait on a busy pool is that request's
+business (it waits and retries, or moves on, by its `RetryPolicy` and deadline) while
+other requests may well get through; benching for every 200 ms wait would send most
+traffic to the pricier members. Short ones still count as failures for the rate.
 
 State is per `Cooldowns` object and in-process by default; with `redis_url` it lives in
 Redis (each transition one Lua script, so concurrent workers agree) and every process
@@ -14,7 +22,7 @@ fails open: members are tried, and a warning is logged.
 
 Example:
     >>> from langchain_globalapi.fallbacks import Cooldowns
-    >>> cooldowns = Cooldowns(failure_threshold=2, open_s=30)
+    >>> cooldowns = Cooldowns(failure_rate=0.5, min_calls=5, open_s=30)
     >>> cooldowns.admit("flash").allowed
     True
 """
@@ -26,8 +34,9 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_globalapi.errors import GlobalAPIError
@@ -58,12 +67,21 @@ class Admission:
 
 @dataclass
 class _MemberState:
-    failures: int = 0
-    last_failure_at: float = -math.inf
+    outcomes: deque[tuple[float, bool]] = field(default_factory=deque)  # (when, failed)
+    failed: int = 0  # failures among `outcomes`
+    streak: int = 0  # failures in a row
     cooldown_until: float = -math.inf
     cooldown_reason: str = ""
     half_open: bool = False
     probe_until: float = -math.inf
+
+    def forget_before(self, moment: float) -> None:
+        while self.outcomes and self.outcomes[0][0] < moment:
+            self.failed -= self.outcomes.popleft()[1]
+
+    def reset_counts(self) -> None:
+        self.outcomes.clear()
+        self.failed = self.streak = 0
 
 
 class _MemoryBackend:
@@ -87,22 +105,21 @@ class _MemoryBackend:
                 state.probe_until = now + lease_s
             return Admission(True, probe=True)
 
-    def failure(self, key: str, wait_s: float | None) -> None:
+    def failure(self, key: str, bench_s: float) -> None:
         now, settings = self._clock(), self._settings
         with self._lock:
             state = self._states.setdefault(key, _MemberState())
             state.probe_until = -math.inf
-            if wait_s is not None:
-                if wait_s > 0:
-                    self._cool(state, now + wait_s, "rate_limit")
-                return
-            if now - state.last_failure_at > settings.failure_window_s:
-                state.failures = 0
-            state.failures += 1
-            state.last_failure_at = now
-            if state.failures >= settings.failure_threshold or state.half_open:
+            if bench_s > 0:
+                self._cool(state, now + bench_s, "rate_limit")
+            state.forget_before(now - settings.failure_window_s)
+            state.outcomes.append((now, True))
+            state.failed += 1
+            state.streak += 1
+            if state.half_open or settings.trips(len(state.outcomes), state.failed, state.streak):
                 self._cool(state, now + settings.open_s, "circuit_open")
                 state.half_open = True
+                state.reset_counts()
 
     @staticmethod
     def _cool(state: _MemberState, until: float, reason: str) -> None:
@@ -110,9 +127,18 @@ class _MemoryBackend:
             state.cooldown_until, state.cooldown_reason = until, reason
 
     def success(self, key: str) -> None:
+        now = self._clock()
         with self._lock:
             state = self._states.setdefault(key, _MemberState())
-            state.failures, state.half_open, state.probe_until = 0, False, -math.inf
+            state.probe_until = -math.inf
+            if state.half_open:
+                # Recovered: start counting afresh.
+                state.half_open = False
+                state.reset_counts()
+                return
+            state.forget_before(now - self._settings.failure_window_s)
+            state.outcomes.append((now, False))
+            state.streak = 0
 
     def release(self, key: str) -> None:
         with self._lock:
@@ -134,24 +160,55 @@ if held > 0 then return {0, held, 'probing'} end
 if ARGV[2] == '1' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[1]) end
 return {1, 0, 'probe'}
 """
-# KEYS: cooldown, half_open, probe, failures.
-# ARGV: wait (ms, -1 for none), threshold, open (ms), failure window (ms), half-open ttl (ms).
-_FAILURE = """
+# KEYS: cooldown, half_open, probe, counts (hash "<bucket>:ok|fail" -> n), streak.
+# ARGV: failed (1/0), bench (ms, 0 for none), streak threshold (0 off), open (ms),
+#       window (ms), half-open ttl (ms), failure rate, min calls, bucket (ms).
+# Counts live in time buckets (the server's clock, so workers agree) within the window.
+_OUTCOME = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local size, window = tonumber(ARGV[9]), tonumber(ARGV[5])
+local bucket, oldest = math.floor(now / size), math.floor((now - window) / size)
 redis.call('DEL', KEYS[3])
-local wait = tonumber(ARGV[1])
-if wait >= 0 then
-  if wait > 0 and redis.call('PTTL', KEYS[1]) < wait then
-    redis.call('SET', KEYS[1], 'rate_limit', 'PX', wait)
+if ARGV[1] == '0' then
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    redis.call('DEL', KEYS[2], KEYS[4], KEYS[5])
+    return 0
   end
+  redis.call('DEL', KEYS[5])
+  redis.call('HINCRBY', KEYS[4], bucket .. ':ok', 1)
+  redis.call('PEXPIRE', KEYS[4], window)
   return 0
 end
-local n = redis.call('INCR', KEYS[4])
-redis.call('PEXPIRE', KEYS[4], ARGV[4])
-if n >= tonumber(ARGV[2]) or redis.call('EXISTS', KEYS[2]) == 1 then
-  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
-    redis.call('SET', KEYS[1], 'circuit_open', 'PX', ARGV[3])
+local bench = tonumber(ARGV[2])
+if bench > 0 and redis.call('PTTL', KEYS[1]) < bench then
+  redis.call('SET', KEYS[1], 'rate_limit', 'PX', bench)
+end
+redis.call('HINCRBY', KEYS[4], bucket .. ':fail', 1)
+redis.call('PEXPIRE', KEYS[4], window)
+local streak = redis.call('INCR', KEYS[5])
+redis.call('PEXPIRE', KEYS[5], window)
+local calls, failed = 0, 0
+local fields = redis.call('HGETALL', KEYS[4])
+for i = 1, #fields, 2 do
+  local at, kind = string.match(fields[i], '^(%d+):(%a+)$')
+  if tonumber(at) < oldest then
+    redis.call('HDEL', KEYS[4], fields[i])
+  else
+    local n = tonumber(fields[i + 1])
+    calls = calls + n
+    if kind == 'fail' then failed = failed + n end
   end
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[5])
+end
+local threshold = tonumber(ARGV[3])
+local trips = (threshold > 0 and streak >= threshold)
+  or (calls >= tonumber(ARGV[8]) and failed > calls * tonumber(ARGV[7]))
+if trips or redis.call('EXISTS', KEYS[2]) == 1 then
+  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
+    redis.call('SET', KEYS[1], 'circuit_open', 'PX', ARGV[4])
+  end
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[6])
+  redis.call('DEL', KEYS[4], KEYS[5])
   return 1
 end
 return 0
@@ -173,7 +230,7 @@ class _RedisBackend:
         self._client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._prefix = f"globalapi:cooldown:{namespace}:"
         self._admit = self._client.register_script(_ADMIT)
-        self._failure = self._client.register_script(_FAILURE)
+        self._outcome = self._client.register_script(_OUTCOME)
         self._last_warning = -math.inf
 
     def _keys(self, key: str, *names: str) -> list[str]:
@@ -200,20 +257,28 @@ class _RedisBackend:
             return Admission(True, probe=reason_text == "probe")
         return Admission(False, False, reason_text or "rate_limit", int(remaining_ms) / 1000)
 
-    def failure(self, key: str, wait_s: float | None) -> None:
+    def _record(self, key: str, *, failed: bool, bench_s: float = 0.0) -> None:
         settings = self._settings
-        keys = self._keys(key, "cooldown", "half_open", "probe", "failures")
-        args = [
-            -1 if wait_s is None else int(wait_s * 1000),
-            settings.failure_threshold,
+        keys = self._keys(key, "cooldown", "half_open", "probe", "counts", "streak")
+        window_ms = max(int(settings.failure_window_s * 1000), 12)
+        args: list[int | float | str] = [
+            int(failed),
+            int(bench_s * 1000),
+            settings.failure_threshold or 0,
             max(int(settings.open_s * 1000), 1),
-            max(int(settings.failure_window_s * 1000), 1),
+            window_ms,
             max(int(settings.half_open_ttl_s * 1000), 1),
+            repr(settings.failure_rate),
+            settings.min_calls,
+            window_ms // 12,
         ]
         try:
-            self._failure(keys=keys, args=args)
+            self._outcome(keys=keys, args=args)
         except self._errors as error:
             self._unavailable(error)
+
+    def failure(self, key: str, bench_s: float) -> None:
+        self._record(key, failed=True, bench_s=bench_s)
 
     def _delete(self, *keys: str) -> None:
         try:
@@ -222,7 +287,7 @@ class _RedisBackend:
             self._unavailable(error)
 
     def success(self, key: str) -> None:
-        self._delete(*self._keys(key, "failures", "half_open", "probe"))
+        self._record(key, failed=False)
 
     def release(self, key: str) -> None:
         self._delete(*self._keys(key, "probe"))
@@ -243,9 +308,16 @@ class Cooldowns:
     endpoint's base URL, so the same model behind two endpoints has two breakers.
 
     Args:
-        failure_threshold: Consecutive failures that open a member's circuit.
+        failure_rate: Open the circuit when more than this share of the member's calls
+            in the window failed...
+        min_calls: ...and the window holds at least this many calls.
+        failure_window_s: The sliding window the rate is measured over.
+        failure_threshold: Also open after this many failures in a row (None: off). It
+            catches a member that just died under heavy traffic, where the rate over a
+            window full of earlier successes takes a while to pass `failure_rate`.
         open_s: How long an open circuit skips the member before a half-open probe.
-        failure_window_s: Failures further apart than this do not add up.
+        bench_retry_after_s: A 429's `Retry-After` at least this long benches the member
+            for everyone; a shorter one is left to the request that got it.
         max_cooldown_s: Cap on a server's `Retry-After` (a bogus header cannot bench a
             member for a day).
         redis_url: `redis://host:6379/0` to keep the state in Redis.
@@ -256,10 +328,17 @@ class Cooldowns:
         >>> from langchain_core.exceptions import ModelAPIError
         >>> from langchain_globalapi.fallbacks import Failure, FailureKind
         >>> now = [0.0]
-        >>> cooldowns = Cooldowns(failure_threshold=2, open_s=10, clock=lambda: now[0])
+        >>> cooldowns = Cooldowns(open_s=10, clock=lambda: now[0])
         >>> outage = Failure(FailureKind.SERVER_ERROR, ModelAPIError("503"), 503)
-        >>> cooldowns.record_failure("flash", outage)
-        >>> cooldowns.record_failure("flash", outage)
+        >>> for failed in (False, False, True, False, True):  # 2 of 5 failed: 40%, closed
+        ...     if failed:
+        ...         cooldowns.record_failure("flash", outage)
+        ...     else:
+        ...         cooldowns.record_success("flash")
+        >>> cooldowns.admit("flash").allowed
+        True
+        >>> cooldowns.record_failure("flash", outage)  # 3 of 6: 50% is not "more than half"
+        >>> cooldowns.record_failure("flash", outage)  # 4 of 7
         >>> cooldowns.admit("flash")
         Admission(allowed=False, probe=False, reason='circuit_open', remaining_s=10.0)
         >>> now[0] = 10.0
@@ -275,23 +354,35 @@ class Cooldowns:
     def __init__(
         self,
         *,
-        failure_threshold: int = 3,
-        open_s: float = 30.0,
+        failure_rate: float = 0.5,
+        min_calls: int = 5,
         failure_window_s: float = 60.0,
+        failure_threshold: int | None = 10,
+        open_s: float = 30.0,
+        bench_retry_after_s: float = 1.0,
         max_cooldown_s: float = 300.0,
         redis_url: str | None = None,
         namespace: str = "default",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if failure_threshold < 1:
-            msg = f"failure_threshold must be >= 1, got {failure_threshold}"
+        if failure_threshold is not None and failure_threshold < 1:
+            msg = f"failure_threshold must be >= 1 or None, got {failure_threshold}"
+            raise GlobalAPIError(msg)
+        if not 0 <= failure_rate < 1 or min_calls < 1:
+            msg = (
+                f"failure_rate must be in [0, 1) and min_calls >= 1, got {failure_rate} and "
+                f"{min_calls} (e.g. failure_rate=0.5, min_calls=5)"
+            )
             raise GlobalAPIError(msg)
         if open_s <= 0 or failure_window_s <= 0 or max_cooldown_s <= 0:
             msg = "open_s, failure_window_s and max_cooldown_s must be positive seconds"
             raise GlobalAPIError(msg)
+        self.failure_rate = failure_rate
+        self.min_calls = min_calls
+        self.failure_window_s = failure_window_s
         self.failure_threshold = failure_threshold
         self.open_s = open_s
-        self.failure_window_s = failure_window_s
+        self.bench_retry_after_s = bench_retry_after_s
         self.max_cooldown_s = max_cooldown_s
         self.redis_url = redis_url
         self.namespace = namespace
@@ -302,11 +393,20 @@ class Cooldowns:
             _RedisBackend(self, redis_url, namespace) if redis_url else _MemoryBackend(self, clock)
         )
 
+    def trips(self, calls: int, failed: int, streak: int) -> bool:
+        """Whether a window of `calls` with `failed` failures, `streak` in a row, opens it."""
+        if self.failure_threshold is not None and streak >= self.failure_threshold:
+            return True
+        return calls >= self.min_calls and failed > calls * self.failure_rate
+
     def __repr__(self) -> str:
         where = "redis" if self.redis_url else "in-process"
         return (
-            f"Cooldowns(failure_threshold={self.failure_threshold}, open_s={self.open_s}, "
-            f"{where}, namespace={self.namespace!r})"
+            f"Cooldowns(failure_rate={self.failure_rate}, min_calls={self.min_calls}, "
+            f"failure_window_s={self.failure_window_s}, "
+            f"failure_threshold={self.failure_threshold}, open_s={self.open_s}, "
+            f"bench_retry_after_s={self.bench_retry_after_s}, {where}, "
+            f"namespace={self.namespace!r})"
         )
 
     # --- sync ------------------------------------------------------------------------
@@ -326,17 +426,17 @@ class Cooldowns:
         return self._backend.admit(key, 0.0, claim=False)
 
     def record_failure(self, key: str, failure: Failure) -> None:
-        """Count a failed call: Retry-After starts a cooldown; other failures feed the breaker.
+        """Count a failed call for the breaker; a long Retry-After also benches the member.
 
         Failures that are about the request (context overflow, bad request) are ignored.
         """
         if failure.counts_against_member:
-            self._backend.failure(key, self._wait_of(failure))
+            self._backend.failure(key, self._bench_of(failure))
         else:
             self._backend.release(key)
 
     def record_success(self, key: str) -> None:
-        """A successful call: closes the member's circuit."""
+        """A successful call: counts for the rate; a half-open member's circuit closes."""
         self._backend.success(key)
 
     def release_probe(self, key: str) -> None:
@@ -347,10 +447,13 @@ class Cooldowns:
         """Forget all state (in Redis too, within this namespace)."""
         self._backend.clear()
 
-    def _wait_of(self, failure: Failure) -> float | None:
-        if failure.kind is not FailureKind.RATE_LIMIT or failure.retry_after_s is None:
-            return None
-        return min(failure.retry_after_s, self.max_cooldown_s)
+    def _bench_of(self, failure: Failure) -> float:
+        wait = failure.retry_after_s
+        if failure.kind is not FailureKind.RATE_LIMIT or wait is None:
+            return 0.0
+        if wait < self.bench_retry_after_s:
+            return 0.0
+        return min(wait, self.max_cooldown_s)
 
     # --- async: the in-process state never blocks; Redis calls go to a worker thread ------
 

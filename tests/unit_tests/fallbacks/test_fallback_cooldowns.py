@@ -183,3 +183,85 @@ def test_unreachable_redis_fails_open(
     chain = FallbackChatModel([member(FLASH)], cooldowns=Cooldowns(redis_url=redis_url))
     redis_server.stop()  # type: ignore[attr-defined]
     assert chain.invoke("hi").content == f"[{FLASH}] hi"
+
+
+def record(cooldowns: Cooldowns, outcomes: str, key: str = "flash") -> None:
+    """`outcomes` like "ok fail ok": one recorded call each."""
+    for outcome in outcomes.split():
+        if outcome == "fail":
+            cooldowns.record_failure(key, OUTAGE)
+        else:
+            cooldowns.record_success(key)
+
+
+def test_a_30_percent_failure_rate_keeps_the_circuit_closed() -> None:
+    cooldowns = Cooldowns(clock=FakeClock())
+    record(cooldowns, "ok fail ok ok fail ok ok fail ok ok " * 10)
+    assert cooldowns.admit("flash").allowed
+
+
+def test_three_failures_in_a_row_no_longer_open_the_circuit_by_default() -> None:
+    cooldowns = Cooldowns(clock=FakeClock())
+    record(cooldowns, "ok ok ok ok ok ok fail fail fail")
+    assert cooldowns.admit("flash").allowed
+
+
+def test_more_than_half_failing_with_five_calls_opens_the_circuit() -> None:
+    cooldowns = Cooldowns(clock=FakeClock())
+    record(cooldowns, "ok fail ok fail fail")
+    assert cooldowns.admit("flash").reason == "circuit_open"
+
+
+def test_fewer_than_min_calls_never_open_on_the_rate() -> None:
+    cooldowns = Cooldowns(clock=FakeClock())
+    record(cooldowns, "fail fail fail fail")
+    assert cooldowns.admit("flash").allowed
+
+
+def test_failures_older_than_the_window_do_not_count() -> None:
+    clock = FakeClock()
+    cooldowns = Cooldowns(failure_window_s=60, clock=clock)
+    record(cooldowns, "fail fail fail fail")
+    clock.now += 61
+    record(cooldowns, "ok fail")  # 1 of 2 in the window
+    assert cooldowns.admit("flash").allowed
+
+
+def test_a_long_streak_opens_the_circuit_even_in_a_busy_healthy_window() -> None:
+    cooldowns = Cooldowns(failure_threshold=10, clock=FakeClock())
+    record(cooldowns, "ok " * 100 + "fail " * 10)
+    assert cooldowns.admit("flash").reason == "circuit_open"
+
+
+def test_short_retry_after_is_left_to_the_request_and_benches_no_one(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.rate_limit(retry_after_ms=200))
+    chain = FallbackChatModel([member(FLASH), member(PRO)], retry_policy=RetryPolicy.never())
+    assert chain.invoke("first").content == f"[{PRO}] first"
+    second = chain.invoke("second")
+    assert second.content == f"[{FLASH}] second"
+    assert skipped(second) == []
+
+
+def test_retry_after_at_the_bench_threshold_benches_the_member(
+    member: Member, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.inject(FLASH, Fault.rate_limit(retry_after_ms=300))
+    chain = FallbackChatModel(
+        [member(FLASH), member(PRO)],
+        retry_policy=RetryPolicy.never(),
+        cooldowns=Cooldowns(bench_retry_after_s=0.3),
+    )
+    chain.invoke("first")
+    assert skipped(chain.invoke("second")) == [(FLASH, "cooldown")]
+
+
+@pytest.mark.redis
+def test_redis_failure_rate_is_shared_across_workers(redis_url: str) -> None:
+    worker_a, worker_b = Cooldowns(redis_url=redis_url), Cooldowns(redis_url=redis_url)
+    record(worker_a, "ok fail ok")
+    record(worker_b, "ok fail")
+    assert worker_a.admit("flash").allowed  # 2 of 5: 40%
+    record(worker_b, "fail fail")
+    assert worker_a.admit("flash").reason == "circuit_open"  # 4 of 7
