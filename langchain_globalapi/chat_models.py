@@ -174,6 +174,11 @@ class ChatGlobalAPI(BaseChatOpenAI):
         params["ls_provider"] = PROVIDER
         return params
 
+    def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
+        # LangChain's cache key leaves out the endpoint: the same model id behind two
+        # base URLs would share answers.
+        return f"{super()._get_llm_string(stop=stop, **kwargs)}---base_url={self.api_base}"
+
     @model_validator(mode="after")
     def validate_environment(self) -> Self:
         """Fail fast without a key, then build the SDK clients with it explicitly."""

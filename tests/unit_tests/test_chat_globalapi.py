@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from langchain_core.caches import InMemoryCache
 from langchain_core.load import dumpd
 from langchain_core.messages import AIMessageChunk, HumanMessage
 from pydantic import BaseModel, Field
@@ -156,3 +157,14 @@ def test_ls_params_name_the_provider() -> None:
     params = ChatGlobalAPI(api_key="k")._get_ls_params()
     assert params["ls_provider"] == "globalapi"
     assert params["ls_model_name"] == FLASH
+
+
+def test_langchain_cache_key_includes_the_base_url(fake_server: FakeOpenAIServer) -> None:
+    cache = InMemoryCache()
+    with FakeOpenAIServer() as other:
+        first = ChatGlobalAPI(api_key="k", base_url=fake_server.base_url, cache=cache)
+        second = ChatGlobalAPI(api_key="k", base_url=other.base_url, cache=cache)
+        first.invoke("same prompt")
+        second.invoke("same prompt")
+        assert other.calls_for(FLASH) == 1
+    assert fake_server.calls_for(FLASH) == 1
