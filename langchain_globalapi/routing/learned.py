@@ -54,6 +54,10 @@ DENSE_FEATURES: tuple[str, ...] = (
     "tool_calls_in_history",
 )
 _FORMAT_VERSION = 1
+#: Standardised cue features are clipped to this many training standard deviations, so an input
+#: far outside the training range (a long system prompt, many turns, a huge paste) shifts the
+#: logit by at most ``DENSE_CLIP * |weight|`` instead of saturating the score at 0 or 1.
+DENSE_CLIP = 5.0
 
 
 def _terms(tokens: list[str]) -> list[str]:
@@ -133,6 +137,14 @@ class LearnedScorer(ComplexityScorer):
         self.dense_weights = np.asarray(dense_weights, dtype=np.float64)
         self.dense_mean = np.asarray(dense_mean, dtype=np.float64)
         self.dense_scale = np.asarray(dense_scale, dtype=np.float64)
+        # A feature the training data never varied has a round-off "scale" (~1e-14), so any
+        # other value of it at run time (a second user turn) would be ~1e13 deviations out:
+        # such a feature carries no information and gets weight 0 (weights files written before
+        # fit() handled constants exactly).
+        constant = self.dense_scale <= 1e-9 * np.maximum(1.0, np.abs(self.dense_mean))
+        if constant.any():
+            self.dense_scale = np.where(constant, 1.0, self.dense_scale)
+            self.dense_weights = np.where(constant, 0.0, self.dense_weights)
         self.bias = float(bias)
         self.metadata = dict(metadata or {})
         if len(self.term_weights) != len(self.vocabulary):
@@ -154,7 +166,7 @@ class LearnedScorer(ComplexityScorer):
         features = _dense(signals)
         if self.embedding is not None:
             features = np.concatenate([features, self.embedding.mean(tokens)])
-        dense = (features - self.dense_mean) / self.dense_scale
+        dense = np.clip((features - self.dense_mean) / self.dense_scale, -DENSE_CLIP, DENSE_CLIP)
         return z + float(dense @ self.dense_weights), signals
 
     def score_conversation(self, conversation: Conversation) -> float:
@@ -238,13 +250,17 @@ class LearnedScorer(ComplexityScorer):
         )
         if embedding is not None:
             dense = np.hstack([dense, np.stack([embedding.mean(t) for t in token_lists])])
+        # A column with one value (e.g. user_turns on single-turn training prompts) is made
+        # exactly 0 after standardising, so its gradient and weight stay exactly 0.
+        constant = np.ptp(dense, axis=0) == 0
         mean, scale = dense.mean(axis=0), dense.std(axis=0)
-        scale[scale == 0] = 1.0
+        mean[constant], scale[constant] = dense[0, constant], 1.0
+        standardised = np.clip((dense - mean) / scale, -DENSE_CLIP, DENSE_CLIP)
         sparse = (np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals))
         w_terms, w_dense, bias = _train_logistic(
             sparse,
             len(vocabulary),
-            (dense - mean) / scale,
+            standardised,
             y,
             sw / sw.mean(),
             l2=l2,

@@ -29,7 +29,7 @@ from langchain_globalapi.routing.evaluation import (
     random_scores,
     routing_metrics,
 )
-from langchain_globalapi.routing.learned import WordEmbedding
+from langchain_globalapi.routing.learned import DENSE_CLIP, DENSE_FEATURES, WordEmbedding
 from langchain_globalapi.routing.scorers import extract_signals, to_messages, tokenize
 
 REPO = Path(__file__).resolve().parents[3]
@@ -139,6 +139,52 @@ def test_learned_fit_save_load_round_trip(tmp_path: Path) -> None:
     assert loaded.score_batch(prompts[:4]) == pytest.approx(scorer.score_batch(prompts[:4]), 1e-3)
     assert loaded.metadata["who"] == "test"
     assert loaded.score("prove it") > loaded.score("hi")
+
+
+TAX_THREAD = [
+    ("system", "You are a careful tax assistant."),
+    ("human", "I freelance in two countries."),
+    ("ai", "Which two countries, and where are you resident?"),
+    (
+        "human",
+        "Resident in Portugal, clients in Germany. Do I owe German income tax on those fees, "
+        "and how does the double taxation treaty apply? Walk me through it.",
+    ),
+]
+
+
+def test_shipped_scorer_does_not_saturate_on_a_multi_turn_conversation() -> None:
+    # Regression: user_turns never varied in training, so a second turn was ~1e13 standard
+    # deviations out and scored exactly 0.0.
+    scorer = LearnedScorer.load_default()
+    score, signals = scorer.score_with_signals(TAX_THREAD)
+    assert signals["user_turns"] == 2
+    assert 0.02 < score < 0.98
+    assert abs(signals["logit"] - scorer.signals(TAX_THREAD[-1][1])["logit"]) < 3.0
+
+
+def test_fit_gives_features_that_never_varied_in_training_zero_weight() -> None:
+    prompts = ["hi", "thanks", "prove the theorem", "derive the integral step by step"] * 5
+    scorer = LearnedScorer.fit(prompts, [0, 0, 1, 1] * 5, min_count=1)
+    many_turns = [("system", "x" * 5000)] + [("human", "hi"), ("ai", "ok")] * 20 + [("human", "hi")]
+    assert scorer.score(many_turns) == pytest.approx(scorer.score("hi"))
+
+
+def test_weights_with_a_round_off_scale_ignore_that_feature() -> None:
+    n = len(DENSE_FEATURES)
+    scale = np.ones(n)
+    scale[DENSE_FEATURES.index("user_turns")] = 7e-14  # what std() gives for a constant column
+    scorer = LearnedScorer([], [], np.full(n, 0.5), np.zeros(n), scale, 0.0)
+    assert scorer.score([("human", "a"), ("human", "b")]) == pytest.approx(scorer.score("b"))
+
+
+def test_standardised_features_are_clipped_so_a_huge_input_cannot_saturate() -> None:
+    n = len(DENSE_FEATURES)
+    weights = np.zeros(n)
+    weights[DENSE_FEATURES.index("numbers")] = 1.0
+    scorer = LearnedScorer([], [], weights, np.zeros(n), np.full(n, 0.01), 0.0)
+    many_numbers = " ".join(str(i) for i in range(2000))
+    assert scorer.signals(many_numbers)["logit"] == pytest.approx(DENSE_CLIP)
 
 
 def test_learned_fit_rejects_labels_outside_unit_interval() -> None:
