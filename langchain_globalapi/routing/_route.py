@@ -13,19 +13,19 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from langchain_globalapi._tokens import estimate_message_tokens
 from langchain_globalapi.budgets import Budget
-from langchain_globalapi.catalog import Catalog, ModelInfo
+from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import BudgetExceededError, NoCapableTierError, RoutingConfigError
 from langchain_globalapi.routing._affinity import ThreadAffinity
 from langchain_globalapi.routing._decision import RoutingDecision
 from langchain_globalapi.routing._thresholds import tier_index
+from langchain_globalapi.routing._tiers import TierProfile, tier_model_name, tier_profile
 from langchain_globalapi.routing.scorers import ComplexityScorer
 
 __all__ = ["HINT_KEY", "THREAD_KEY", "BudgetDowngradeWarning", "Router", "tier_model_name"]
@@ -38,15 +38,6 @@ _IMAGE_TYPES = frozenset({"image_url", "image", "input_image"})
 
 class BudgetDowngradeWarning(UserWarning):
     """A budget's soft limit moved a request to a cheaper tier."""
-
-
-def tier_model_name(model: Any) -> str | None:
-    """The model id a tier's chat model calls (`model_name`, `model` or `model_id`)."""
-    for attribute in ("model_name", "model", "model_id"):
-        value = getattr(model, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def _has_images(messages: Sequence[BaseMessage]) -> bool:
@@ -66,7 +57,7 @@ def _fmt(score: float) -> str:
 class Router:
     """Everything a decision needs, detached from the pydantic model (cheap to build)."""
 
-    tiers: Mapping[str, BaseChatModel]
+    tiers: Mapping[str, Any]
     scorer: ComplexityScorer
     thresholds: tuple[float, ...]
     catalog: Catalog
@@ -74,18 +65,23 @@ class Router:
     budget: Budget | None
     tools: list[dict[str, Any]]
     affinity: ThreadAffinity
+    _profiles: dict[str, TierProfile] = field(default_factory=dict, compare=False)
 
     @property
     def names(self) -> list[str]:
         """Tier names, cheapest first."""
         return list(self.tiers)
 
-    def model_of(self, tier: str) -> str | None:
-        """The tier's model id."""
-        return tier_model_name(self.tiers[tier])
+    def profile(self, tier: str) -> TierProfile:
+        """What the tier can take, through wrappers (computed once per tier)."""
+        profile = self._profiles.get(tier)
+        if profile is None:
+            profile = self._profiles[tier] = tier_profile(self.tiers[tier], self.catalog)
+        return profile
 
-    def _info(self, tier: str) -> ModelInfo | None:
-        return self.catalog.get(self.model_of(tier))
+    def model_of(self, tier: str) -> str | None:
+        """The model id the tier serves with normally."""
+        return self.profile(tier).model
 
     # --- steps -------------------------------------------------------------------------
 
@@ -113,14 +109,14 @@ class Router:
 
     def cannot_take(self, tier: str, prompt_tokens: int, needs_images: bool) -> str | None:
         """Why `tier` cannot take the request, or `None` if it can."""
-        info = self._info(tier)
-        window = self.context_windows.get(tier) or (info.context_window if info else None)
+        profile = self.profile(tier)
+        window = self.context_windows.get(tier) or profile.context_window
         if window is not None and prompt_tokens > window:
             return f"{tier}: ~{prompt_tokens:,} prompt tokens exceed its {window:,}-token window"
-        if self.tools and info is not None and not info.supports_tools:
-            return f"{tier}: {info.id} does not support tools"
-        if needs_images and info is not None and not info.supports_images:
-            return f"{tier}: {info.id} does not support images"
+        if self.tools and not profile.supports_tools:
+            return f"{tier}: {profile.model} does not support tools"
+        if needs_images and not profile.supports_images:
+            return f"{tier}: {profile.model} does not support images"
         return None
 
     def _capable(self, messages: Sequence[BaseMessage]) -> dict[int, str | None]:

@@ -1,31 +1,21 @@
-"""Run plumbing for the router: routing keys from `configurable`, the stream's parent run, usage.
+"""Router plumbing: routing keys lifted from `configurable`, and usage seen in a stream.
 
-langchain-core passes a chat model's `metadata` to its run but not `configurable`, and its
-`stream()`/`astream()` do not hand their run manager to `_stream()`. Without help, a streamed
-tier call would be a detached run (no callbacks, no cost tracking, no LangSmith nesting) and
-hints in `configurable` would be lost. These helpers close both gaps.
+langchain-core passes a chat model's `metadata` to its run but not `configurable`, so hints
+in `configurable` would be lost without `lift_hints`. (The stream's parent run comes from
+the shared `ParentedStreamMixin` in `langchain_globalapi._runs`.)
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
-from uuid import UUID, uuid4
 
-from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.runnables import RunnableConfig, ensure_config
 
 from langchain_globalapi.routing._route import HINT_KEY, THREAD_KEY
 
-__all__ = [
-    "STREAM_PARENT",
-    "StreamUsage",
-    "lift_hints",
-    "stream_child_config",
-    "with_run_id",
-]
+__all__ = ["StreamUsage", "lift_hints"]
 
 
 def lift_hints(config: RunnableConfig | None) -> RunnableConfig:
@@ -42,39 +32,14 @@ def lift_hints(config: RunnableConfig | None) -> RunnableConfig:
     return {**config, "metadata": {**(config.get("metadata") or {}), **lifted}}
 
 
-STREAM_PARENT: ContextVar[tuple[UUID, RunnableConfig] | None] = ContextVar(
-    "globalapi_router_stream_parent", default=None
-)
-
-
-def with_run_id(config: RunnableConfig) -> tuple[UUID, RunnableConfig]:
-    """Fix the router run's id up front, so the tier's stream can name it as its parent."""
-    run_id = config.get("run_id") or uuid4()
-    return run_id, {**config, "run_id": run_id}
-
-
-def stream_child_config(metadata: dict[str, Any], *, is_async: bool) -> RunnableConfig:
-    """A child-run config for the tier's stream, from the config the router's stream saw."""
-    parent = STREAM_PARENT.get()
-    if parent is None:
-        return {"metadata": metadata}
-    run_id, config = parent
-    manager_cls = AsyncCallbackManager if is_async else CallbackManager
-    manager = manager_cls.configure(
-        inheritable_callbacks=config.get("callbacks"),
-        inheritable_tags=config.get("tags"),
-        inheritable_metadata=config.get("metadata"),
-    )
-    manager.parent_run_id = run_id
-    return {"callbacks": manager, "metadata": metadata}
-
-
 class StreamUsage:
-    """Usage and model name seen in a stream, for budget accounting without merging chunks."""
+    """What a stream delivered: usage and model name (for budgets), text (for a tripwire)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_text: bool = False) -> None:
         self.usage: UsageMetadata | None = None
         self.model_name: str | None = None
+        self.list_content = False
+        self._texts: list[str] | None = [] if keep_text else None
 
     def see(self, chunk: BaseMessage) -> AIMessageChunk:
         message = (
@@ -87,14 +52,21 @@ class StreamUsage:
                 else add_usage(self.usage, message.usage_metadata)
             )
         self.model_name = message.response_metadata.get("model_name") or self.model_name
+        self.list_content = not isinstance(message.content, str)
+        if self._texts is not None:
+            self._texts.append(message.text)
         if message.chunk_position == "last":
             # The router adds its own last chunk (with the routing metadata) after this one.
             message = message.model_copy(update={"chunk_position": None})
         return message
 
-    def message(self) -> AIMessage:
+    def message(self, *, text: bool = False, routing: dict[str, Any] | None = None) -> AIMessage:
+        """The streamed answer as one message: usage and model, the text if asked and kept."""
+        metadata: dict[str, Any] = {"model_name": self.model_name} if self.model_name else {}
+        if routing is not None:
+            metadata["routing"] = routing
         return AIMessage(
-            content="",
+            content="".join(self._texts or ()) if text else "",
             usage_metadata=self.usage,
-            response_metadata={"model_name": self.model_name} if self.model_name else {},
+            response_metadata=metadata,
         )

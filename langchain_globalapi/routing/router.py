@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -22,12 +23,12 @@ from langchain_core.callbacks import (
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
-from langchain_globalapi._runs import child_config
+from langchain_globalapi._runs import ParentedStreamMixin, child_config
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
@@ -35,24 +36,37 @@ from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import RoutingConfigError
 from langchain_globalapi.routing._affinity import ThreadAffinity
 from langchain_globalapi.routing._decision import RoutingDecision
-from langchain_globalapi.routing._route import Router, tier_model_name
-from langchain_globalapi.routing._streaming import (
-    STREAM_PARENT,
-    StreamUsage,
-    lift_hints,
-    stream_child_config,
-    with_run_id,
+from langchain_globalapi.routing._observe import (
+    REQUEST_ID_KEY,
+    TRIPWIRE_TASK_KEY,
+    AnswerObserver,
+    observe_safely,
 )
+from langchain_globalapi.routing._route import Router
+from langchain_globalapi.routing._streaming import StreamUsage, lift_hints
 from langchain_globalapi.routing._thresholds import (
     calibrate_thresholds,
     default_thresholds,
     realized_mix,
     validate_thresholds,
 )
+from langchain_globalapi.routing._tiers import bind_tier_tools, tier_model_name
 from langchain_globalapi.routing.learned import LearnedScorer
 from langchain_globalapi.routing.scorers import ComplexityScorer, to_messages
 
 __all__ = ["TieredRouterRunnable"]
+
+# Unparametrized: pydantic would rebuild a `RunnableBinding[Any, Any]` from a subclass
+# instance (`llm.bind(...)` is a `_ChatModelBinding`) instead of keeping it.
+Tier = BaseChatModel | RunnableBinding  # type: ignore[type-arg]
+
+
+class _Routed(NamedTuple):
+    decision: RoutingDecision
+    runnable: Runnable[LanguageModelInput, BaseMessage]
+    config: RunnableConfig
+    request_id: str | UUID | None
+    task: str | None
 
 
 @functools.cache
@@ -61,12 +75,14 @@ def _default_scorer() -> LearnedScorer:
     return LearnedScorer.load_default()
 
 
-class TieredRouterRunnable(BaseChatModel):
+class TieredRouterRunnable(ParentedStreamMixin, BaseChatModel):
     """A chat model that routes each request to one of its tiers by complexity.
 
     Args:
         tiers: Chat models by tier name, **cheapest first** (`{"economy": ..., "flash": ...,
-            "pro": ...}`); any number, any chat models.
+            "pro": ...}`); any number, any chat models, also wrapped (`FallbackChatModel`,
+            `CachedChatModel`, `.bind(...)`): the checks look through wrappers and use the
+            largest context window a fallback chain can reach.
         scorer: Scores requests in [0, 1] (default: `LearnedScorer.load_default()`).
         thresholds: `len(tiers) - 1` increasing cut points in [0, 1]; default: rough cuts for
             the scorer. Calibrate them on your traffic with `calibrate`.
@@ -80,6 +96,10 @@ class TieredRouterRunnable(BaseChatModel):
             not also give the same budget to a `CostTracker`.
         on_downgrade: Called with the `RoutingDecision` whenever a budget moved a request down.
         max_threads: How many conversation threads the affinity map remembers (LRU).
+        tripwire: Sees every successful answer, routing metadata included, after invoke and
+            at the end of a stream (e.g. `QualityTripwire`, which oversamples answers whose
+            score sat near a threshold). Its errors are logged, never raised. Metadata
+            `request_id` (default: the run id) and `tripwire_task` are passed on.
 
     Hints: `config={"configurable": {"complexity": ...}}` or the same key in `metadata`:
     `"low"` is the cheapest tier, `"high"` the strongest, `"auto"` (default) uses the score,
@@ -107,7 +127,7 @@ class TieredRouterRunnable(BaseChatModel):
         ('pro', 'high')
     """
 
-    tiers: dict[str, BaseChatModel]
+    tiers: dict[str, Tier]
     scorer: ComplexityScorer = Field(default_factory=_default_scorer, exclude=True)
     thresholds: tuple[float, ...] | None = None
     catalog: Catalog | None = Field(default=None, exclude=True)
@@ -115,6 +135,7 @@ class TieredRouterRunnable(BaseChatModel):
     budget: Budget | None = Field(default=None, exclude=True)
     on_downgrade: Callable[[RoutingDecision], Any] | None = Field(default=None, exclude=True)
     max_threads: int = 10_000
+    tripwire: AnswerObserver | None = Field(default=None, exclude=True)
     bound_tools: list[Any] = Field(default_factory=list, exclude=True)
     """Tools every tier is bound with (set by `bind_tools`)."""
     tool_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
@@ -223,37 +244,14 @@ class TieredRouterRunnable(BaseChatModel):
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[AIMessageChunk]:
         """Stream the chosen tier's chunks; the last chunk carries `routing` metadata."""
-        run_id, config = with_run_id(lift_hints(config))
-        parent_stream = super().stream
-        # langchain-core's stream() does not hand its run manager to _stream(): pass the run id
-        # and config through a context variable, set only while the first chunk is pulled.
-        token = STREAM_PARENT.set((run_id, config))
-        try:
-            iterator = parent_stream(input, config, **kwargs)
-            first = next(iterator, None)
-        finally:
-            STREAM_PARENT.reset(token)
-        if first is None:  # pragma: no cover - the router always yields a last chunk
-            return
-        yield first
-        yield from iterator
+        # ParentedStreamMixin makes the tier's stream a child run of this one.
+        return super().stream(input, lift_hints(config), **kwargs)
 
-    async def astream(
+    def astream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[AIMessageChunk]:
         """Async `stream`."""
-        run_id, config = with_run_id(lift_hints(config))
-        token = STREAM_PARENT.set((run_id, config))
-        try:
-            iterator = super().astream(input, config, **kwargs)
-            first = await anext(iterator, None)
-        finally:
-            STREAM_PARENT.reset(token)
-        if first is None:  # pragma: no cover - the router always yields a last chunk
-            return
-        yield first
-        async for chunk in iterator:
-            yield chunk
+        return super().astream(input, lift_hints(config), **kwargs)
 
     def bind_tools(
         self,
@@ -363,43 +361,50 @@ class TieredRouterRunnable(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
         *,
         is_async: bool = False,
-    ) -> tuple[RoutingDecision, Runnable[LanguageModelInput, BaseMessage], RunnableConfig]:
-        parent = STREAM_PARENT.get() if run_manager is None else None
+    ) -> _Routed:
+        config = child_config(run_manager, is_async=is_async)
         if run_manager is not None:
             metadata: Mapping[str, Any] = run_manager.metadata
+            run_id: UUID | None = run_manager.run_id
         else:
-            metadata = (parent[1].get("metadata") or {}) if parent is not None else {}
+            # Under stream(), ParentedStreamMixin made the callbacks a child of this run:
+            # they carry its metadata (hints, thread) and its id.
+            manager = config.get("callbacks")
+            metadata = getattr(manager, "inheritable_metadata", None) or {}
+            run_id = getattr(manager, "parent_run_id", None)
         decision = self._router().decide(messages, metadata, record=True)
         if decision.downgraded and self.on_downgrade is not None:
             self.on_downgrade(decision)
-        extra = {"routing": decision.as_metadata(), "globalapi_tier": decision.tier}
-        config = (
-            child_config(run_manager, extra)
-            if run_manager is not None
-            else stream_child_config(extra, is_async=is_async)
+        config["metadata"] = {"routing": decision.as_metadata(), "globalapi_tier": decision.tier}
+        task = metadata.get(TRIPWIRE_TASK_KEY)
+        return _Routed(
+            decision,
+            self._runnable(decision.tier),
+            config,
+            metadata.get(REQUEST_ID_KEY) or run_id,
+            str(task) if task is not None else None,
         )
-        return decision, self._runnable(decision.tier), config
 
     def _runnable(self, tier: str) -> Runnable[LanguageModelInput, BaseMessage]:
         runnable = self._runnables.get(tier)
         if runnable is None:
-            model = self.tiers[tier]
-            runnable = (
-                model.bind_tools(self.bound_tools, **self.tool_kwargs)
-                if self.bound_tools
-                else model
-            )
+            runnable = self.tiers[tier]
+            if self.bound_tools:
+                runnable = bind_tier_tools(runnable, self.bound_tools, self.tool_kwargs)
             self._runnables[tier] = runnable
         return runnable
 
-    def _finish(self, message: BaseMessage, decision: RoutingDecision) -> ChatResult:
+    def _finish(
+        self, messages: list[BaseMessage], message: BaseMessage, routed: _Routed
+    ) -> ChatResult:
         if not isinstance(message, AIMessage):  # pragma: no cover - chat models return AIMessage
             message = AIMessage(content=message.content)
-        message.response_metadata["routing"] = decision.as_metadata()
-        self._record_spend(message, decision)
+        routing = routed.decision.as_metadata()
+        message.response_metadata["routing"] = routing
+        self._record_spend(message, routed.decision)
+        observe_safely(self.tripwire, messages, message, routed.request_id, routed.task)
         return ChatResult(
-            generations=[ChatGeneration(message=message)],
-            llm_output={"routing": decision.as_metadata()},
+            generations=[ChatGeneration(message=message)], llm_output={"routing": routing}
         )
 
     def _record_spend(self, message: AIMessage, decision: RoutingDecision) -> None:
@@ -416,9 +421,9 @@ class TieredRouterRunnable(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        decision, runnable, config = self._decide(messages, run_manager)
-        message = runnable.invoke(messages, config=config, stop=stop, **kwargs)
-        return self._finish(message, decision)
+        routed = self._decide(messages, run_manager)
+        message = routed.runnable.invoke(messages, config=routed.config, stop=stop, **kwargs)
+        return self._finish(messages, message, routed)
 
     async def _agenerate(
         self,
@@ -427,18 +432,24 @@ class TieredRouterRunnable(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        decision, runnable, config = self._decide(messages, run_manager)
-        message = await runnable.ainvoke(messages, config=config, stop=stop, **kwargs)
-        return self._finish(message, decision)
+        routed = self._decide(messages, run_manager, is_async=True)
+        message = await routed.runnable.ainvoke(messages, config=routed.config, stop=stop, **kwargs)
+        return self._finish(messages, message, routed)
 
     def _last_chunk(
-        self, decision: RoutingDecision, list_content: bool, usage: StreamUsage
+        self, messages: list[BaseMessage], routed: _Routed, usage: StreamUsage
     ) -> ChatGenerationChunk:
         # Routing goes on one chunk only: merging chunks would otherwise concatenate its strings.
-        self._record_spend(usage.message(), decision)
+        routing = routed.decision.as_metadata()
+        self._record_spend(usage.message(), routed.decision)
+        if self.tripwire is not None:
+            # Observed before the last chunk is handed over: a consumer that stops reading
+            # after it never resumes this generator.
+            answer = usage.message(text=True, routing=routing)
+            observe_safely(self.tripwire, messages, answer, routed.request_id, routed.task)
         chunk = AIMessageChunk(
-            content=[] if list_content else "",
-            response_metadata={"routing": decision.as_metadata()},
+            content=[] if usage.list_content else "",
+            response_metadata={"routing": routing},
             chunk_position="last",
         )
         return ChatGenerationChunk(message=chunk)
@@ -450,14 +461,11 @@ class TieredRouterRunnable(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        decision, runnable, config = self._decide(messages, run_manager)
-        usage = StreamUsage()
-        list_content = False
-        for chunk in runnable.stream(messages, config=config, stop=stop, **kwargs):
-            message = usage.see(chunk)
-            list_content = not isinstance(message.content, str)
-            yield ChatGenerationChunk(message=message)
-        yield self._last_chunk(decision, list_content, usage)
+        routed = self._decide(messages, run_manager)
+        usage = StreamUsage(keep_text=self.tripwire is not None)
+        for chunk in routed.runnable.stream(messages, config=routed.config, stop=stop, **kwargs):
+            yield ChatGenerationChunk(message=usage.see(chunk))
+        yield self._last_chunk(messages, routed, usage)
 
     async def _astream(
         self,
@@ -466,11 +474,9 @@ class TieredRouterRunnable(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        decision, runnable, config = self._decide(messages, run_manager, is_async=True)
-        usage = StreamUsage()
-        list_content = False
-        async for chunk in runnable.astream(messages, config=config, stop=stop, **kwargs):
-            message = usage.see(chunk)
-            list_content = not isinstance(message.content, str)
-            yield ChatGenerationChunk(message=message)
-        yield self._last_chunk(decision, list_content, usage)
+        routed = self._decide(messages, run_manager, is_async=True)
+        usage = StreamUsage(keep_text=self.tripwire is not None)
+        stream = routed.runnable.astream(messages, config=routed.config, stop=stop, **kwargs)
+        async for chunk in stream:
+            yield ChatGenerationChunk(message=usage.see(chunk))
+        yield self._last_chunk(messages, routed, usage)
