@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from langchain_globalapi import get_globalapi_callback
 from langchain_globalapi.errors import RoutingConfigError
-from langchain_globalapi.routing import RoutingDecision, TieredRouterRunnable
+from langchain_globalapi.routing import HeuristicScorer, RoutingDecision, TieredRouterRunnable
 from langchain_globalapi.testing import FakeOpenAIServer
 
 ROUTING_KEYS = {"tier", "model", "score", "signals", "hint", "reason", "thresholds", "overhead_ms"}
@@ -238,3 +238,21 @@ def test_streamed_tier_call_is_a_child_run(router: TieredRouterRunnable) -> None
     starts = _Starts()
     list(router.stream("[0.9] hi", config={"callbacks": [starts]}))
     assert starts.metadata["ChatGlobalAPI"]["globalapi_tier"] == "pro"
+
+
+def test_a_decision_extracts_features_once(tiers: dict[str, Any]) -> None:
+    calls: list[str] = []
+
+    class Counting(HeuristicScorer):
+        def score_with_signals(self, model_input: Any, *, tools: Any = None) -> Any:
+            calls.append("both")
+            return super().score_with_signals(model_input, tools=tools)
+
+        def score(self, model_input: Any, *, tools: Any = None) -> float:
+            calls.append("score")
+            return super().score(model_input, tools=tools)
+
+    router = TieredRouterRunnable(tiers=tiers, scorer=Counting(), thresholds=[0.3, 0.7])
+    decision = router.explain("Prove that the square root of 2 is irrational.")
+    assert calls == ["both"]
+    assert decision.signals
