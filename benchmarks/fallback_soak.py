@@ -2,7 +2,8 @@
 
 Run from the repo root with the venv active:
 
-    python benchmarks/fallback_soak.py [--requests 2000] [--concurrency 50] [--fail-rate 0.3]
+    python benchmarks/fallback_soak.py [--breaker default|legacy] [--requests 2000]
+        [--concurrency 50] [--fail-rate 0.3]
 
 A local FakeOpenAIServer plays Flash -> Pro -> GPT-4o; a seeded 30% of Flash's calls fail
 with mixed faults (429 with and without retry-after-ms, 500, 503, a connection dropped
@@ -28,6 +29,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -96,14 +98,12 @@ async def soak(
     concurrency: int,
     fail_rate: float,
     seed: int,
-    *,
-    failure_threshold: int = 3,
-    open_s: float = 1.0,
+    breaker: dict[str, Any],
 ) -> dict[str, Any]:
     async with FakeOpenAIServer() as server:
         if fail_rate > 0:
             server.fail_rate(FLASH, fail_rate, FAULTS, seed=seed)
-        cooldowns = AuditedCooldowns(failure_threshold=failure_threshold, open_s=open_s)
+        cooldowns = AuditedCooldowns(**breaker)
         chain = FallbackChatModel(
             [
                 ChatGlobalAPI(model=model, api_key="soak", base_url=server.base_url)
@@ -157,6 +157,7 @@ def check(
     by_model = Counter(r.model for r in server.requests)
     admitted = {key.split("@")[0]: len(calls) for key, calls in cooldowns.admitted.items()}
     faults = Counter(r.fault for r in server.requests if r.fault)
+    cost = sum((Decimal(a.response_metadata["cost"]["usd"]) for a in answered.values()), Decimal(0))
     return {
         "requests": requests,
         "answered": len(answered),
@@ -168,6 +169,8 @@ def check(
         "calls_inside_cooldowns": cooldowns.calls_inside_cooldowns(),
         "server_calls_match_admitted": dict(by_model) == admitted,
         "served_by": dict(served),
+        "flash_share": round(served[FLASH] / max(len(answered), 1), 3),
+        "cost_usd": str(cost),
         "server_calls": dict(by_model),
         "faults": dict(faults),
         "skipped_for_cooldown": sum(
@@ -182,25 +185,35 @@ def check(
     }
 
 
+# "legacy" is the first build's breaker: 3 failures in a row open it, every Retry-After
+# benches the member for everyone, no failure-rate rule. "default" is `Cooldowns()`.
+BREAKERS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "legacy": {
+        "failure_threshold": 3,
+        "open_s": 1.0,
+        "bench_retry_after_s": 0.0,
+        "min_calls": 10**9,
+    },
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--fail-rate", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--failure-threshold", type=int, default=3)
-    parser.add_argument("--open-s", type=float, default=1.0)
+    parser.add_argument("--breaker", choices=sorted(BREAKERS), default="default")
     args = parser.parse_args()
-    breaker = {"failure_threshold": args.failure_threshold, "open_s": args.open_s}
-    faulty = asyncio.run(
-        soak(args.requests, args.concurrency, args.fail_rate, args.seed, **breaker)
-    )
-    clean = asyncio.run(soak(args.requests, args.concurrency, 0.0, args.seed, **breaker))
+    breaker = BREAKERS[args.breaker]
+    faulty = asyncio.run(soak(args.requests, args.concurrency, args.fail_rate, args.seed, breaker))
+    clean = asyncio.run(soak(args.requests, args.concurrency, 0.0, args.seed, breaker))
     results = {"settings": vars(args), "with_faults": faulty, "without_faults": clean}
     print(json.dumps(results, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "" if args.failure_threshold == 3 else f"_threshold{args.failure_threshold}"
+    suffix = "" if args.breaker == "default" else f"_{args.breaker}"
     path = RESULTS.with_name(f"fallback_soak{suffix}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
     ok = all(
         run["lost"] == run["wrong_answers"] == run["wrong_errors"] == 0

@@ -1,10 +1,12 @@
 """Cooldowns and circuit breakers for fallback members, in-process or shared through Redis.
 
-A member's circuit opens for `open_s` when more than `failure_rate` of its calls in the
-last `failure_window_s` failed (with at least `min_calls` calls: LiteLLM's defaults, > 50%
-with >= 5 calls in 60 s), or after `failure_threshold` failures in a row (a member that
-just died under heavy traffic, before the rate catches up). Failures are rate limits, 5xx,
-timeouts, dropped connections. After `open_s` one caller at a time is let through as a
+A member's circuit opens for `open_s` when more than `failure_rate` of the calls it was
+sent in the last `failure_window_s` failed (with at least `min_calls` calls: LiteLLM's
+defaults, > 50% with >= 5 calls in 60 s), or, when set, after `failure_threshold` failures
+in a row. Failures are rate limits, 5xx, timeouts, dropped connections. The rate divides by
+calls *started* (counted when admitted), not calls finished: failures come back faster
+than answers, so among 50 calls in flight the first few outcomes are mostly failures even
+when 70% of the calls will succeed. After `open_s` one caller at a time is let through as a
 *half-open probe*: its success closes the circuit, its failure opens it again. Everyone
 else skips the member meanwhile, so a fleet of workers stops hammering a limited model
 together.
@@ -67,8 +69,8 @@ class Admission:
 
 @dataclass
 class _MemberState:
-    outcomes: deque[tuple[float, bool]] = field(default_factory=deque)  # (when, failed)
-    failed: int = 0  # failures among `outcomes`
+    starts: deque[float] = field(default_factory=deque)  # admitted calls, oldest first
+    failures: deque[float] = field(default_factory=deque)
     streak: int = 0  # failures in a row
     cooldown_until: float = -math.inf
     cooldown_reason: str = ""
@@ -76,12 +78,14 @@ class _MemberState:
     probe_until: float = -math.inf
 
     def forget_before(self, moment: float) -> None:
-        while self.outcomes and self.outcomes[0][0] < moment:
-            self.failed -= self.outcomes.popleft()[1]
+        for times in (self.starts, self.failures):
+            while times and times[0] < moment:
+                times.popleft()
 
     def reset_counts(self) -> None:
-        self.outcomes.clear()
-        self.failed = self.streak = 0
+        self.starts.clear()
+        self.failures.clear()
+        self.streak = 0
 
 
 class _MemoryBackend:
@@ -98,6 +102,8 @@ class _MemoryBackend:
             if now < state.cooldown_until:
                 return Admission(False, False, state.cooldown_reason, state.cooldown_until - now)
             if not state.half_open:
+                if claim:
+                    state.starts.append(now)
                 return Admission(True)
             if now < state.probe_until:
                 return Admission(False, False, "probing", state.probe_until - now)
@@ -113,10 +119,10 @@ class _MemoryBackend:
             if bench_s > 0:
                 self._cool(state, now + bench_s, "rate_limit")
             state.forget_before(now - settings.failure_window_s)
-            state.outcomes.append((now, True))
-            state.failed += 1
+            state.failures.append(now)
             state.streak += 1
-            if state.half_open or settings.trips(len(state.outcomes), state.failed, state.streak):
+            calls, failed = len(state.starts), len(state.failures)
+            if state.half_open or settings.trips(calls, failed, state.streak):
                 self._cool(state, now + settings.open_s, "circuit_open")
                 state.half_open = True
                 state.reset_counts()
@@ -127,7 +133,6 @@ class _MemoryBackend:
             state.cooldown_until, state.cooldown_reason = until, reason
 
     def success(self, key: str) -> None:
-        now = self._clock()
         with self._lock:
             state = self._states.setdefault(key, _MemberState())
             state.probe_until = -math.inf
@@ -136,8 +141,6 @@ class _MemoryBackend:
                 state.half_open = False
                 state.reset_counts()
                 return
-            state.forget_before(now - self._settings.failure_window_s)
-            state.outcomes.append((now, False))
             state.streak = 0
 
     def release(self, key: str) -> None:
@@ -150,17 +153,26 @@ class _MemoryBackend:
             self._states.clear()
 
 
-# KEYS: cooldown, half_open, probe. ARGV: probe lease (ms), claim (1/0).
+# KEYS: cooldown, half_open, probe, counts. ARGV: probe lease (ms), claim (1/0), bucket (ms),
+# window (ms). A claimed admission outside a probe counts as a call started now.
 _ADMIT = """
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then return {0, ttl, redis.call('GET', KEYS[1]) or ''} end
-if redis.call('EXISTS', KEYS[2]) == 0 then return {1, 0, ''} end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  if ARGV[2] == '1' then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('HINCRBY', KEYS[4], math.floor(now / tonumber(ARGV[3])) .. ':start', 1)
+    redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  end
+  return {1, 0, ''}
+end
 local held = redis.call('PTTL', KEYS[3])
 if held > 0 then return {0, held, 'probing'} end
 if ARGV[2] == '1' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[1]) end
 return {1, 0, 'probe'}
 """
-# KEYS: cooldown, half_open, probe, counts (hash "<bucket>:ok|fail" -> n), streak.
+# KEYS: cooldown, half_open, probe, counts (hash "<bucket>:start|fail" -> n), streak.
 # ARGV: failed (1/0), bench (ms, 0 for none), streak threshold (0 off), open (ms),
 #       window (ms), half-open ttl (ms), failure rate, min calls, bucket (ms).
 # Counts live in time buckets (the server's clock, so workers agree) within the window.
@@ -176,8 +188,6 @@ if ARGV[1] == '0' then
     return 0
   end
   redis.call('DEL', KEYS[5])
-  redis.call('HINCRBY', KEYS[4], bucket .. ':ok', 1)
-  redis.call('PEXPIRE', KEYS[4], window)
   return 0
 end
 local bench = tonumber(ARGV[2])
@@ -196,8 +206,7 @@ for i = 1, #fields, 2 do
     redis.call('HDEL', KEYS[4], fields[i])
   else
     local n = tonumber(fields[i + 1])
-    calls = calls + n
-    if kind == 'fail' then failed = failed + n end
+    if kind == 'fail' then failed = failed + n else calls = calls + n end
   end
 end
 local threshold = tonumber(ARGV[3])
@@ -244,11 +253,11 @@ class _RedisBackend:
             logger.warning("cooldown state in Redis is unavailable, trying members: %s", error)
 
     def admit(self, key: str, lease_s: float, *, claim: bool) -> Admission:
-        keys = self._keys(key, "cooldown", "half_open", "probe")
+        keys = self._keys(key, "cooldown", "half_open", "probe", "counts")
+        window_ms = self._window_ms()
+        args = [max(int(lease_s * 1000), 1), "1" if claim else "0", window_ms // 12, window_ms]
         try:
-            allowed, remaining_ms, reason = self._admit(
-                keys=keys, args=[max(int(lease_s * 1000), 1), "1" if claim else "0"]
-            )
+            allowed, remaining_ms, reason = self._admit(keys=keys, args=args)
         except self._errors as error:
             self._unavailable(error)
             return Admission(True)
@@ -257,10 +266,13 @@ class _RedisBackend:
             return Admission(True, probe=reason_text == "probe")
         return Admission(False, False, reason_text or "rate_limit", int(remaining_ms) / 1000)
 
+    def _window_ms(self) -> int:
+        return max(int(self._settings.failure_window_s * 1000), 12)
+
     def _record(self, key: str, *, failed: bool, bench_s: float = 0.0) -> None:
         settings = self._settings
         keys = self._keys(key, "cooldown", "half_open", "probe", "counts", "streak")
-        window_ms = max(int(settings.failure_window_s * 1000), 12)
+        window_ms = self._window_ms()
         args: list[int | float | str] = [
             int(failed),
             int(bench_s * 1000),
@@ -308,13 +320,15 @@ class Cooldowns:
     endpoint's base URL, so the same model behind two endpoints has two breakers.
 
     Args:
-        failure_rate: Open the circuit when more than this share of the member's calls
-            in the window failed...
+        failure_rate: Open the circuit when failures in the window exceed this share of
+            the calls started in it...
         min_calls: ...and the window holds at least this many calls.
         failure_window_s: The sliding window the rate is measured over.
-        failure_threshold: Also open after this many failures in a row (None: off). It
-            catches a member that just died under heavy traffic, where the rate over a
-            window full of earlier successes takes a while to pass `failure_rate`.
+        failure_threshold: Also open after this many failures in a row (None: off, the
+            default). It catches a member that just died under heavy traffic sooner (the
+            rate over a busy window takes a while to pass `failure_rate`), but under
+            concurrency fast failures arrive in runs: 3 in a row benched a member failing
+            30% of the time for most of a soak.
         open_s: How long an open circuit skips the member before a half-open probe.
         bench_retry_after_s: A 429's `Retry-After` at least this long benches the member
             for everyone; a shorter one is left to the request that got it.
@@ -330,15 +344,17 @@ class Cooldowns:
         >>> now = [0.0]
         >>> cooldowns = Cooldowns(open_s=10, clock=lambda: now[0])
         >>> outage = Failure(FailureKind.SERVER_ERROR, ModelAPIError("503"), 503)
-        >>> for failed in (False, False, True, False, True):  # 2 of 5 failed: 40%, closed
+        >>> def call(failed):
+        ...     assert cooldowns.admit("flash").allowed  # counts the call
         ...     if failed:
         ...         cooldowns.record_failure("flash", outage)
         ...     else:
         ...         cooldowns.record_success("flash")
-        >>> cooldowns.admit("flash").allowed
+        >>> for failed in (False, False, True, False, True, True):  # 3 of 6: not > 50%
+        ...     call(failed)
+        >>> cooldowns.status("flash").allowed
         True
-        >>> cooldowns.record_failure("flash", outage)  # 3 of 6: 50% is not "more than half"
-        >>> cooldowns.record_failure("flash", outage)  # 4 of 7
+        >>> call(True)  # 4 of 7
         >>> cooldowns.admit("flash")
         Admission(allowed=False, probe=False, reason='circuit_open', remaining_s=10.0)
         >>> now[0] = 10.0
@@ -357,7 +373,7 @@ class Cooldowns:
         failure_rate: float = 0.5,
         min_calls: int = 5,
         failure_window_s: float = 60.0,
-        failure_threshold: int | None = 10,
+        failure_threshold: int | None = None,
         open_s: float = 30.0,
         bench_retry_after_s: float = 1.0,
         max_cooldown_s: float = 300.0,

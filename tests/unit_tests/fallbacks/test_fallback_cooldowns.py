@@ -188,6 +188,7 @@ def test_unreachable_redis_fails_open(
 def record(cooldowns: Cooldowns, outcomes: str, key: str = "flash") -> None:
     """`outcomes` like "ok fail ok": one recorded call each."""
     for outcome in outcomes.split():
+        assert cooldowns.admit(key).allowed  # a call is counted when it is admitted
         if outcome == "fail":
             cooldowns.record_failure(key, OUTAGE)
         else:
@@ -218,6 +219,15 @@ def test_fewer_than_min_calls_never_open_on_the_rate() -> None:
     assert cooldowns.admit("flash").allowed
 
 
+def test_fast_failures_among_calls_in_flight_do_not_open_the_circuit() -> None:
+    cooldowns = Cooldowns(clock=FakeClock())
+    for _ in range(50):  # 50 calls in flight...
+        assert cooldowns.admit("flash").allowed
+    for _ in range(15):  # ...and the 15 that fail come back first
+        cooldowns.record_failure("flash", OUTAGE)
+    assert cooldowns.status("flash").allowed
+
+
 def test_failures_older_than_the_window_do_not_count() -> None:
     clock = FakeClock()
     cooldowns = Cooldowns(failure_window_s=60, clock=clock)
@@ -227,7 +237,7 @@ def test_failures_older_than_the_window_do_not_count() -> None:
     assert cooldowns.admit("flash").allowed
 
 
-def test_a_long_streak_opens_the_circuit_even_in_a_busy_healthy_window() -> None:
+def test_a_streak_threshold_opens_the_circuit_even_in_a_busy_healthy_window() -> None:
     cooldowns = Cooldowns(failure_threshold=10, clock=FakeClock())
     record(cooldowns, "ok " * 100 + "fail " * 10)
     assert cooldowns.admit("flash").reason == "circuit_open"
@@ -262,6 +272,6 @@ def test_redis_failure_rate_is_shared_across_workers(redis_url: str) -> None:
     worker_a, worker_b = Cooldowns(redis_url=redis_url), Cooldowns(redis_url=redis_url)
     record(worker_a, "ok fail ok")
     record(worker_b, "ok fail")
-    assert worker_a.admit("flash").allowed  # 2 of 5: 40%
+    assert worker_a.status("flash").allowed  # 2 of 5: 40%
     record(worker_b, "fail fail")
-    assert worker_a.admit("flash").reason == "circuit_open"  # 4 of 7
+    assert worker_a.status("flash").reason == "circuit_open"  # 4 of 7
