@@ -68,6 +68,12 @@ class CacheHit:
     tokens: int
 
 
+@dataclass(frozen=True)
+class _Write:
+    key: str
+    payload: bytes
+
+
 class ExactCache(BaseCache):
     """Serve a byte-identical request (same tenant, model, parameters, messages) from a store.
 
@@ -167,41 +173,35 @@ class ExactCache(BaseCache):
         self, prompt: str, llm_string: str, *, messages: Sequence[BaseMessage] | None = None
     ) -> CacheHit | None:
         """Look a request up; `None` on a miss (or when the store fails)."""
-        if not self.accepts(llm_string):
+        key = self._key_if_accepted(prompt, llm_string)
+        if key is None:
             return None
-        key = exact_key(self.namespace, llm_string, prompt)
         try:
             raw = self.store.get(key)
         except Exception as error:
             self._warn("lookup", error)
             raw = None
-        entry = self._decode(raw, key)
-        if entry is not None:
-            return self._hit(entry, "exact")
-        hit = self._find_similar(prompt, llm_string, messages)
-        if hit is None:
-            self.stats.record_miss()
-        return hit
+        exact = self._exact_hit(raw, key)
+        if exact is not None:
+            return exact
+        return self._counted(self._find_similar(prompt, llm_string, messages))
 
     async def afind(
         self, prompt: str, llm_string: str, *, messages: Sequence[BaseMessage] | None = None
     ) -> CacheHit | None:
         """Async `find`."""
-        if not self.accepts(llm_string):
+        key = self._key_if_accepted(prompt, llm_string)
+        if key is None:
             return None
-        key = exact_key(self.namespace, llm_string, prompt)
         try:
             raw = await self.store.aget(key)
         except Exception as error:
             self._warn("lookup", error)
             raw = None
-        entry = self._decode(raw, key)
-        if entry is not None:
-            return self._hit(entry, "exact")
-        hit = await self._afind_similar(prompt, llm_string, messages)
-        if hit is None:
-            self.stats.record_miss()
-        return hit
+        exact = self._exact_hit(raw, key)
+        if exact is not None:
+            return exact
+        return self._counted(await self._afind_similar(prompt, llm_string, messages))
 
     def put(
         self,
@@ -212,13 +212,12 @@ class ExactCache(BaseCache):
         messages: Sequence[BaseMessage] | None = None,
     ) -> bool:
         """Store a fresh answer; returns whether it was stored."""
-        if not self.accepts(llm_string) or not is_cacheable(generations):
+        write = self._prepared_write(prompt, llm_string, generations, messages)
+        if write is None:
             return False
-        key = exact_key(self.namespace, llm_string, prompt)
         try:
-            entry = self._entry(generations, prompt, messages)
-            self.store.set(key, entry.encode(), self.ttl_s)
-            self._index(key, entry, prompt, llm_string, messages)
+            self.store.set(write.key, write.payload, self.ttl_s)
+            self._index(write.key, prompt, llm_string, messages)
         except Exception as error:
             self._warn("write", error)
             return False
@@ -233,25 +232,58 @@ class ExactCache(BaseCache):
         messages: Sequence[BaseMessage] | None = None,
     ) -> bool:
         """Async `put`."""
-        if not self.accepts(llm_string) or not is_cacheable(generations):
+        write = self._prepared_write(prompt, llm_string, generations, messages)
+        if write is None:
             return False
-        key = exact_key(self.namespace, llm_string, prompt)
         try:
-            entry = self._entry(generations, prompt, messages)
-            await self.store.aset(key, entry.encode(), self.ttl_s)
-            await self._aindex(key, entry, prompt, llm_string, messages)
+            await self.store.aset(write.key, write.payload, self.ttl_s)
+            await self._aindex(write.key, prompt, llm_string, messages)
         except Exception as error:
             self._warn("write", error)
             return False
         return True
 
+    # --- what sync and async share: all but the store calls --------------------------------------
+
+    def _key_if_accepted(self, prompt: str, llm_string: str) -> str | None:
+        """The entry's key, or `None` when calls with these parameters are never cached."""
+        if not self.accepts(llm_string):
+            return None
+        return exact_key(self.namespace, llm_string, prompt)
+
+    def _exact_hit(self, raw: bytes | None, key: str) -> CacheHit | None:
+        entry = self._decode(raw, key)
+        return None if entry is None else self._hit(entry, "exact")
+
+    def _counted(self, similar: CacheHit | None) -> CacheHit | None:
+        if similar is None:
+            self.stats.record_miss()
+        return similar
+
+    def _prepared_write(
+        self,
+        prompt: str,
+        llm_string: str,
+        generations: Sequence[Generation],
+        messages: Sequence[BaseMessage] | None,
+    ) -> _Write | None:
+        """The key and encoded entry to store, or `None` when this answer is not cached."""
+        if not is_cacheable(generations):
+            return None
+        key = self._key_if_accepted(prompt, llm_string)
+        if key is None:
+            return None
+        try:
+            entry = self._entry(generations, prompt, messages)
+            return _Write(key, entry.encode())
+        except Exception as error:
+            self._warn("write", error)
+            return None
+
     # --- hooks for the semantic tier -------------------------------------------------------------
 
     def _entry(
-        self,
-        generations: Sequence[Generation],
-        prompt: str,
-        messages: Sequence[BaseMessage] | None,
+        self, generations: Sequence[Generation], prompt: str, messages: Sequence[BaseMessage] | None
     ) -> CacheEntry:
         return CacheEntry.of(generations, catalog=self.catalog)
 
@@ -266,22 +298,12 @@ class ExactCache(BaseCache):
         return None
 
     def _index(
-        self,
-        key: str,
-        entry: CacheEntry,
-        prompt: str,
-        llm_string: str,
-        messages: Sequence[BaseMessage] | None,
+        self, key: str, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
     ) -> None:
         return None
 
     async def _aindex(
-        self,
-        key: str,
-        entry: CacheEntry,
-        prompt: str,
-        llm_string: str,
-        messages: Sequence[BaseMessage] | None,
+        self, key: str, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
     ) -> None:
         return None
 

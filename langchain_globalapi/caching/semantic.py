@@ -182,10 +182,7 @@ class SemanticCache(ExactCache):
     # --- hooks of ExactCache -------------------------------------------------------------------
 
     def _entry(
-        self,
-        generations: Sequence[Generation],
-        prompt: str,
-        messages: Sequence[BaseMessage] | None,
+        self, generations: Sequence[Generation], prompt: str, messages: Sequence[BaseMessage] | None
     ) -> CacheEntry:
         entry = super()._entry(generations, prompt, messages)
         asked = self._question(prompt, "", messages)
@@ -229,12 +226,7 @@ class SemanticCache(ExactCache):
         return self._best(question, found, entries)
 
     def _index(
-        self,
-        key: str,
-        entry: CacheEntry,
-        prompt: str,
-        llm_string: str,
-        messages: Sequence[BaseMessage] | None,
+        self, key: str, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
     ) -> None:
         asked = self._question(prompt, llm_string, messages)
         if asked is None:
@@ -244,12 +236,7 @@ class SemanticCache(ExactCache):
             self.store.add_vector(asked[1], key, vector, self.ttl_s)
 
     async def _aindex(
-        self,
-        key: str,
-        entry: CacheEntry,
-        prompt: str,
-        llm_string: str,
-        messages: Sequence[BaseMessage] | None,
+        self, key: str, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
     ) -> None:
         asked = self._question(prompt, llm_string, messages)
         if asked is None:
