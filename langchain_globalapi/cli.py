@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
+from typing import Any
 
 import click
 from rich.console import Console
@@ -306,30 +307,13 @@ def plan(  # noqa: PLR0917 - click passes every option positionally
               help="Model to compare the others with (quality delta, cost saved).")  # fmt: skip
 @click.option("--limit", type=int, default=None, help="Only the first N items.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-def bench(  # noqa: PLR0917 - click passes every option positionally
-    golden: str,
-    models: tuple[str, ...],
-    base_url: str | None,
-    api_key: str | None,
-    results_path: str | None,
-    report_format: str,
-    output: str | None,
-    plot: str | None,
-    concurrency: int,
-    requests_per_s: float | None,
-    judge: str | None,
-    reference: str | None,
-    limit: int | None,
-    progress: bool,
-) -> None:
+def bench(**options: Any) -> None:
     """Benchmark models on a golden set (JSONL): quality, cost, latency, with resume."""
     from langchain_globalapi.bench._command import run_bench_command  # noqa: PLC0415
 
     try:
-        run_bench_command(
-            golden, models, base_url, api_key, results_path, report_format, output, plot,
-            concurrency, requests_per_s, judge, reference, limit, progress, console,
-        )  # fmt: skip
+        # The options arrive by name; `run_bench_command` declares and types each one.
+        run_bench_command(console=console, **options)
     except GlobalAPIError as exc:
         raise click.UsageError(str(exc)) from exc
 

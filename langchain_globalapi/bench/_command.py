@@ -20,8 +20,9 @@ from langchain_globalapi.chat_models import ChatGlobalAPI
 __all__ = ["run_bench_command"]
 
 
-def run_bench_command(  # noqa: PLR0917 - mirrors the click options one to one
-    golden_path: str,
+def run_bench_command(
+    *,
+    golden: str,
     models: tuple[str, ...],
     base_url: str | None,
     api_key: str | None,
@@ -42,9 +43,9 @@ def run_bench_command(  # noqa: PLR0917 - mirrors the click options one to one
         msg = "GLOBAL_API_KEY is not set: export it or pass --api-key"
         raise click.UsageError(msg)
     known = [*BUILTIN_SCORERS, "judge"]
-    golden = GoldenSet.load(golden_path, known_scorers=known)
+    golden_set = GoldenSet.load(golden, known_scorers=known)
     if limit is not None:
-        golden = golden.filter(limit=limit)
+        golden_set = golden_set.filter(limit=limit)
     kwargs = {"api_key": api_key, **({"base_url": base_url} if base_url else {})}
     chat = {model: ChatGlobalAPI(model=model, **kwargs) for model in models}
     scorers: dict[str, Scorer] = {}
@@ -54,7 +55,7 @@ def run_bench_command(  # noqa: PLR0917 - mirrors the click options one to one
             ChatGlobalAPI(model=judge, temperature=0, **kwargs)
         )
     results = run_benchmark(
-        golden,
+        golden_set,
         chat,
         results_path=results_path,
         scorers=scorers,
