@@ -17,9 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _redis_loopback import start_redis_server
 from langchain_core.caches import InMemoryCache
 
 from langchain_globalapi import (
@@ -58,33 +56,13 @@ def _time(call: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def _redis_server(workdir: str) -> tuple[subprocess.Popen[bytes], str] | None:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        return None
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(200):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"redis://127.0.0.1:{port}/0"
-        time.sleep(0.02)
-    process.kill()
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--real-calls", type=int, default=300)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp()
-    redis = _redis_server(workdir)
+    redis = start_redis_server(workdir)
     results: dict[str, Any] = {}
     with FakeOpenAIServer() as server:
 
