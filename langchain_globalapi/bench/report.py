@@ -190,13 +190,27 @@ class BenchmarkReport:
             f(row.tokens_per_s, 0), mix,
         ]  # fmt: skip
 
+    # The terminal gets the columns people compare at a glance, narrow enough for 100
+    # columns; Markdown, CSV and JSON keep everything.
+    _TERMINAL = ("model", "task", "n", "quality [95% CI]", "$/item", "p50 s", "p95 s", "tok/s")
+
     def to_table(self, *, by_task: bool = True) -> Table:
-        """A ``rich`` table for the terminal."""
+        """A ``rich`` table for the terminal (every column: `to_markdown`)."""
+        rows = self.rows(by_task=by_task)
+        headers = list(self._TERMINAL)
+        if any(row.errors for row in rows):
+            headers.insert(3, "err")
+        if any(len(row.tier_mix) > 1 for row in rows):
+            headers.append("tiers")
         table = Table(title="Benchmark: quality, cost and latency")
-        for header in self._HEADERS:
-            table.add_column(header, justify="left" if header in {"model", "task"} else "right")
-        for row in self.rows(by_task=by_task):
-            table.add_row(*self._cells(row), style="bold" if row.task == _ALL else None)
+        for header in headers:
+            justify = "left" if header in {"model", "task", "tiers"} else "right"
+            table.add_column(header, justify=justify, no_wrap=header != "tiers")
+        for row in rows:
+            cells = dict(zip(self._HEADERS, self._cells(row), strict=True))
+            cells["model"] = row.model.rsplit("/", 1)[-1]
+            cells["quality [95% CI]"] = row.quality.format(2)
+            table.add_row(*(cells[h] for h in headers), style="bold" if row.task == _ALL else None)
         return table
 
     def print(self, console: Console | None = None, *, by_task: bool = True) -> None:
