@@ -204,8 +204,8 @@ class BenchmarkReport:
             headers.append("tiers")
         table = Table(title="Benchmark: quality, cost and latency")
         for header in headers:
-            justify = "left" if header in {"model", "task", "tiers"} else "right"
-            table.add_column(header, justify=justify, no_wrap=header != "tiers")
+            left = header in {"model", "task", "tiers"}
+            table.add_column(header, justify="left" if left else "right", no_wrap=header != "tiers")
         for row in rows:
             cells = dict(zip(self._HEADERS, self._cells(row), strict=True))
             cells["model"] = row.model.rsplit("/", 1)[-1]
