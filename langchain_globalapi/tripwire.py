@@ -10,9 +10,9 @@ When the lower Wilson 95% bound of the rolling agreement falls below `threshold`
 `min_samples`, the alarm fires: log, callables, a webhook, and optionally an action that
 lowers a router's thresholds so more traffic goes to the stronger tiers.
 
-Attach it with `router = TieredRouterRunnable(..., tripwire=tripwire)` where supported, or to
-any chat model with `config={"callbacks": [tripwire.as_callback()]}`, or call
-`tripwire.observe(messages, answer)` yourself.
+Attach it to a router with `TieredRouterRunnable(..., tripwire=tripwire)`, to any other chat
+model with `config={"callbacks": [tripwire.as_callback()]}` (not both on one call: each
+answer would be observed twice), or call `tripwire.observe(messages, answer)` yourself.
 """
 
 from __future__ import annotations
