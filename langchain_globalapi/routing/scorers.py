@@ -16,6 +16,7 @@ calls already in the history count as an agentic signal.
 from __future__ import annotations
 
 import math
+import re
 import string
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -168,7 +169,7 @@ _CUE_WORDS: dict[str, frozenset[str]] = {
         "negation": "except not least false incorrect unlikely never cannot",
     }.items()
 }
-_PHRASES = ("step by step", "how many", "how much", "if and only if", "```")  # see _PHRASE_BYTES
+_PHRASES = ("step by step", "how many", "how much", "if and only if", "```")
 _LENGTH_SCALE = math.log1p(8000.0)
 SCAN_CHARS = 6000
 
@@ -192,65 +193,7 @@ def _options(text: str) -> tuple[int, float]:
     return len(lengths), (sum(lengths) / len(lengths) if lengths else 0.0)
 
 
-# The same cue sets as bytes, for the ASCII fast path of :func:`_scan` (most prompts are ASCII).
-_CUE_BYTES: tuple[frozenset[bytes], ...] = tuple(
-    frozenset(word.encode() for word in words) for words in _CUE_WORDS.values()
-)
-_CUE_STRS: tuple[frozenset[str], ...] = tuple(_CUE_WORDS.values())
-_SYMBOL_TOKENS = {ord(symbol): symbol.encode() for symbol in _SYMBOLS}
-_NON_SYMBOLS = bytes(i for i in range(256) if i not in _SYMBOL_TOKENS)
-# (a token that must be present for the phrase to occur, the phrase) for the ASCII path.
-_PHRASE_BYTES: tuple[tuple[bytes | None, bytes], ...] = (
-    (b"by", b"step by step"),
-    (None, b"how many"),
-    (None, b"how much"),
-    (b"only", b"if and only if"),
-    (b"`", b"```"),
-)
-# str.split() also splits on the ASCII separators \x1c-\x1f; bytes.split() does not.
-_TO_SPACE_ASCII = bytes.maketrans(
-    (string.punctuation + "_\x1c\x1d\x1e\x1f").encode(), b" " * (len(string.punctuation) + 5)
-)
-
-
-def _scan(text: str) -> tuple[list[int], int]:
-    """Distinct-cue counts (``_CUE_WORDS`` order, phrases added to reasoning) and distinct numbers.
-
-    Equal to counting over ``set(tokenize(text))``. ASCII text (most prompts) is scanned as bytes:
-    no ``str.lower``, no decode, no str object per token, one pass for all symbols.
-    """
-    head = text[:SCAN_CHARS]
-    if not head.isascii():  # bytes.split misses Unicode spaces, bytes.isdigit Unicode digits
-        return _scan_str(head)
-    lower = head.encode().lower()
-    unique = set(lower.translate(_TO_SPACE_ASCII).split())
-    # Distinct number tokens: deleting digits empties exactly the all-digit tokens.
-    numbers = len(unique) - len(b" ".join(unique).translate(None, b"0123456789").split())
-    # One pass keeps only the symbol bytes; their set replaces 20 substring scans.
-    unique.update(_SYMBOL_TOKENS[byte] for byte in set(lower.translate(None, _NON_SYMBOLS)))
-    counts = [len(unique & words) for words in _CUE_BYTES]
-    # Each phrase is searched only if a token it implies is present ("step by step" has the
-    # token "by"), since substring scans of the whole text are the costliest step left.
-    counts[2] += sum(
-        phrase in lower for needed, phrase in _PHRASE_BYTES if needed is None or needed in unique
-    )
-    return counts, numbers
-
-
-def _scan_str(head: str) -> tuple[list[int], int]:
-    """:func:`_scan` for non-ASCII text, on str tokens exactly as :func:`tokenize` makes them."""
-    lower = head.lower()
-    encoded = lower.encode("utf-8", "replace")
-    unique = set(encoded.translate(_TO_SPACE).decode("utf-8").split())
-    numbers = sum(map(str.isdigit, unique))
-    symbols = set(encoded.translate(None, _NON_SYMBOLS))
-    unique.update(chr(byte) for byte in symbols)
-    counts = [len(unique & cue_words) for cue_words in _CUE_STRS]
-    counts[2] += sum(phrase in lower for phrase in _PHRASES)
-    return counts, numbers
-
-
-#: Signal names in the order :func:`_signal_values` returns them.
+#: Signal names of :func:`extract_signals`, in order.
 SIGNAL_NAMES: tuple[str, ...] = (
     *_CUE_WORDS,
     "chars",
@@ -266,26 +209,28 @@ SIGNAL_NAMES: tuple[str, ...] = (
     "tools",
     "tool_calls_in_history",
 )
-_SIGNAL_INDEX = {name: i for i, name in enumerate(SIGNAL_NAMES)}
 
 
-def _signal_values(conversation: Conversation, tokens: list[str] | None = None) -> list[float]:
-    """The signals as a list in :data:`SIGNAL_NAMES` order (no dict: the scoring hot path)."""
+def extract_signals(
+    conversation: Conversation, tokens: list[str] | None = None
+) -> dict[str, float]:
+    """Named features of a conversation; counts are raw, ``log_chars`` is scaled to about [0, 1].
+
+    The :class:`~langchain_globalapi.routing.LearnedScorer`'s cue features. Cue counts are numbers
+    of *distinct* cue words. Scanning is capped at the first :data:`SCAN_CHARS` characters of the
+    last user message. ``tokens``, if given, must be ``tokenize(conversation.text)``.
+    """
     text = conversation.text
-    if tokens is None:
-        counts, numbers = _scan(text)
-    else:
-        unique = set(tokens)
-        lower = text[:SCAN_CHARS].lower()
-        counts = [len(unique & words) for words in _CUE_STRS]
-        counts[2] += sum(phrase in lower for phrase in _PHRASES)
-        numbers = sum(map(str.isdigit, unique))
+    unique = set(tokenize(text) if tokens is None else tokens)
+    lower = text[:SCAN_CHARS].lower()
+    counts = [len(unique & words) for words in _CUE_WORDS.values()]
+    counts[2] += sum(phrase in lower for phrase in _PHRASES)
     options, option_chars = _options(text)
-    return [
+    values = [
         *map(float, counts),
         float(len(text)),
         math.log1p(len(text)) / _LENGTH_SCALE,
-        float(numbers),
+        float(sum(map(str.isdigit, unique))),
         float(text.count("?")),
         float(options),
         option_chars,
@@ -296,18 +241,7 @@ def _signal_values(conversation: Conversation, tokens: list[str] | None = None) 
         float(conversation.tools),
         float(conversation.tool_calls_in_history),
     ]
-
-
-def extract_signals(
-    conversation: Conversation, tokens: list[str] | None = None
-) -> dict[str, float]:
-    """Named features of a conversation; counts are raw, ``log_chars`` is scaled to about [0, 1].
-
-    Cue counts are numbers of *distinct* cue words. Scanning is capped at the first
-    :data:`SCAN_CHARS` characters of the last user message so that a pasted document cannot make
-    a decision slow. ``tokens``, if given, must be ``tokenize(conversation.text)``.
-    """
-    return dict(zip(SIGNAL_NAMES, _signal_values(conversation, tokens), strict=True))
+    return dict(zip(SIGNAL_NAMES, values, strict=True))
 
 
 class ComplexityScorer(ABC):
@@ -392,6 +326,106 @@ class LengthScorer(ComplexityScorer):
         return {"chars": float(len(conversation.text)), "threshold_chars": self.threshold_chars}
 
 
+# -- the heuristic scorer's own, bounded scan ---------------------------------------------------
+
+#: The heuristic scans the first ``HEAD_CHARS`` and last ``TAIL_CHARS`` characters of the last
+#: user message for cues (the request is usually at the start, and a question about a pasted
+#: document at the end); length is always the full text's. The bound keeps a decision's cost flat
+#: (p99 < 50 us) whatever the prompt's length.
+HEAD_CHARS = 1200
+TAIL_CHARS = 400
+_CUE_BYTES: tuple[frozenset[bytes], ...] = tuple(
+    frozenset(word.encode() for word in words) for words in _CUE_WORDS.values()
+)
+_SYMBOL_TOKENS = {ord(symbol): symbol.encode() for symbol in _SYMBOLS}
+_NON_SYMBOLS = bytes(i for i in range(256) if i not in _SYMBOL_TOKENS)
+# ASCII punctuation and the separators \x1c-\x1f (which str.split splits on, bytes.split not)
+# become spaces; UTF-8 multi-byte sequences contain no ASCII bytes, so any script survives.
+_TO_SPACE_ASCII = bytes.maketrans(
+    (string.punctuation + "_\x1c\x1d\x1e\x1f").encode(), b" " * (len(string.punctuation) + 5)
+)
+# (a word of the phrase, the phrase): the substring search (~1 us on a full window) runs only
+# when that word is a token of the message.
+_PHRASE_BYTES: tuple[tuple[bytes, bytes], ...] = (
+    (b"step", b"step by step"),
+    (b"how", b"how many"),
+    (b"how", b"how much"),
+    (b"only", b"if and only if"),
+    (b"`", b"```"),
+)
+# Every cue word plus the tokens that gate a search (phrases; "b" of a "B. " option line): the
+# one set each token is looked up in.
+_LOOKUP = frozenset().union(*_CUE_BYTES, (word for word, _ in _PHRASE_BYTES), (b"b",))
+_OPTION_LINE = re.compile(rb"\n[A-J][.)] ")  # a multiple-choice option line: "A. ..." / "B) ..."
+
+#: The heuristic's signals, in the order :func:`heuristic_signal_values` returns them.
+HEURISTIC_SIGNAL_NAMES: tuple[str, ...] = (
+    *_CUE_WORDS,
+    "chars",
+    "log_chars",
+    "numbers",
+    "questions",
+    "options",
+    "uppercase_negation",
+    "user_turns",
+    "system_chars",
+    "media",
+    "tools",
+    "tool_calls_in_history",
+)
+
+
+def heuristic_signal_values(conversation: Conversation) -> list[float]:
+    """:class:`HeuristicScorer`'s signals as a list in :data:`HEURISTIC_SIGNAL_NAMES` order.
+
+    Cue counts are numbers of *distinct* cue words (phrases add to ``reasoning``) and ``numbers``
+    of distinct all-digit tokens, all within the head-and-tail window (:data:`HEAD_CHARS`,
+    :data:`TAIL_CHARS`), as are ``questions``, ``options`` and ``uppercase_negation``; ``chars``
+    and ``log_chars`` (scaled to about [0, 1]) are the whole message's. Every script is scanned
+    as UTF-8 bytes, so only ASCII letters are lower-cased and only ASCII digits, punctuation and
+    whitespace separate tokens; all cue words are ASCII, so no cue is lost.
+
+    Example:
+        >>> values = heuristic_signal_values(Conversation.from_input("Solve 2x = 4. Why?"))
+        >>> dict(zip(HEURISTIC_SIGNAL_NAMES, values))["math"]  # "solve" and "="
+        2.0
+    """
+    text = conversation.text
+    chars = len(text)
+    if chars > HEAD_CHARS + TAIL_CHARS:
+        text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+    encoded = text.encode("utf-8", "replace")
+    raw = encoded.lower()
+    tokens = raw.translate(_TO_SPACE_ASCII).split()
+    # Looking every token up in one frozen set of all cue words is cheaper than building the
+    # set of all distinct tokens (most tokens are not cues, so nothing is inserted for them).
+    found = _LOOKUP.intersection(tokens)
+    numbers = len(set(filter(bytes.isdigit, tokens)))
+    # One pass keeps only the symbol bytes; their set replaces 20 substring scans.
+    symbols = set(raw.translate(None, _NON_SYMBOLS))
+    found = found.union(map(_SYMBOL_TOKENS.__getitem__, symbols))
+    counts = [len(found & words) for words in _CUE_BYTES]
+    counts[2] += sum(phrase in raw for word, phrase in _PHRASE_BYTES if word in found)
+    options = len(_OPTION_LINE.findall(b"\n" + encoded)) if b"b" in found else 0
+    shouted = (b"not" in found and b" NOT " in encoded) or (
+        b"except" in found and b" EXCEPT" in encoded
+    )
+    return [
+        *map(float, counts),
+        float(chars),
+        math.log1p(chars) / _LENGTH_SCALE,
+        float(numbers),
+        float(encoded.count(b"?")),
+        float(options),
+        float(shouted),
+        float(conversation.user_turns),
+        float(conversation.system_chars),
+        float(conversation.media),
+        float(conversation.tools),
+        float(conversation.tool_calls_in_history),
+    ]
+
+
 # Hand-set weights on saturating (log1p) counts; sign and rough size come from the cue's meaning,
 # checked only against the training subjects (see scripts/train_scorer.py), never held-out ones.
 HEURISTIC_WEIGHTS: dict[str, float] = {
@@ -412,6 +446,8 @@ HEURISTIC_WEIGHTS: dict[str, float] = {
     "tool_calls_in_history": 0.3,
 }
 HEURISTIC_BIAS = -2.2
+_HEURISTIC_INDEX = {name: i for i, name in enumerate(HEURISTIC_SIGNAL_NAMES)}
+_LOG_CHARS = _HEURISTIC_INDEX["log_chars"]
 
 
 class HeuristicScorer(ComplexityScorer):
@@ -419,43 +455,56 @@ class HeuristicScorer(ComplexityScorer):
 
     Cues: length, code, math, multi-step reasoning words, requested structured output, negated
     questions, numbers, images, tools offered or already called, and conversation depth.
-    Each count enters as ``log1p(count)`` so one cue cannot dominate.
+    Each count enters as ``log1p(count)`` so one cue cannot dominate. Cues are read from a
+    bounded window of the last user message (:func:`heuristic_signal_values`), so a decision
+    costs the same for a pasted book as for a page. Weights naming no signal are ignored.
 
     Example:
         >>> scorer = HeuristicScorer()
         >>> hard = "Prove step by step that sqrt(2) is irrational, then write Python code to check."
         >>> scorer.score(hard) > scorer.score("hi")
         True
+        >>> scorer.signals(hard)["code"]  # "code" and "python"
+        2.0
     """
 
     def __init__(
         self, weights: dict[str, float] | None = None, bias: float = HEURISTIC_BIAS
     ) -> None:
-        self.weights = dict(HEURISTIC_WEIGHTS if weights is None else weights)
+        self._weights = dict(HEURISTIC_WEIGHTS if weights is None else weights)
         self.bias = bias
+        # Precomputed (signal index, weight) pairs: the hot path does no name lookups.
+        self._linear = tuple(
+            (_HEURISTIC_INDEX[name], weight)
+            for name, weight in self._weights.items()
+            if name in _HEURISTIC_INDEX and name != "log_chars"
+        )
+        self._log_chars_weight = self._weights.get("log_chars", 0.0)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The weights by signal name (a copy: they are fixed at construction)."""
+        return dict(self._weights)
 
     def score_conversation(self, conversation: Conversation) -> float:
         """Score a conversation: the weighted sum straight from the signal list (no dict)."""
-        return self._score_values(_signal_values(conversation))
+        return self._score_values(heuristic_signal_values(conversation))
 
     def _score_values(self, values: list[float]) -> float:
-        index = _SIGNAL_INDEX.get
         log1p = math.log1p
-        z = self.bias
-        for name, weight in self.weights.items():
-            i = index(name)
-            value = 0.0 if i is None else values[i]
-            z += weight * (value if name == "log_chars" else log1p(value))
+        z = self.bias + self._log_chars_weight * values[_LOG_CHARS]
+        for i, weight in self._linear:
+            z += weight * log1p(values[i])
         return 1.0 / (1.0 + math.exp(-z))
 
     def signals(self, model_input: LanguageModelInput, *, tools: Tools = None) -> dict[str, float]:
-        """Return every extracted signal (raw counts) that the weights look at."""
-        return extract_signals(Conversation.from_input(model_input, tools))
+        """Return every signal the heuristic extracts (raw counts), the same ones it scores."""
+        values = heuristic_signal_values(Conversation.from_input(model_input, tools))
+        return dict(zip(HEURISTIC_SIGNAL_NAMES, values, strict=True))
 
     def score_with_signals(
         self, model_input: LanguageModelInput, *, tools: Tools = None
     ) -> tuple[float, dict[str, float]]:
         """Score and signals from one feature extraction (same values as the two calls)."""
-        conversation = Conversation.from_input(model_input, tools)
-        values = _signal_values(conversation)
-        return self._score_values(values), dict(zip(SIGNAL_NAMES, values, strict=True))
+        values = heuristic_signal_values(Conversation.from_input(model_input, tools))
+        return self._score_values(values), dict(zip(HEURISTIC_SIGNAL_NAMES, values, strict=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,14 @@ from langchain_globalapi.routing.evaluation import (
     routing_metrics,
 )
 from langchain_globalapi.routing.learned import DENSE_CLIP, DENSE_FEATURES, WordEmbedding
-from langchain_globalapi.routing.scorers import extract_signals, to_messages, tokenize
+from langchain_globalapi.routing.scorers import (
+    HEAD_CHARS,
+    HEURISTIC_WEIGHTS,
+    TAIL_CHARS,
+    extract_signals,
+    to_messages,
+    tokenize,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 DATA_DIR = REPO.parent / "shared" / "data"
@@ -276,17 +284,63 @@ def test_role_tuples_read_the_same_as_messages(chat) -> None:
     assert Conversation.from_input(chat, ["t"]) == Conversation.from_input(to_messages(chat), ["t"])
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Solve 3x^2 + 2 = 14, then explain WHY step by step; return JSON {x: 2}. NOT 12?",
-        "Ünïcode ÉXCEPT ² 3 x\u00a0y \x1cz_w Step-By-Step def `code` 2+2=4",
-        "plain\x1fwords\twith 12 12 7 numbers",
-    ],
-)
-def test_fast_signal_scan_matches_the_tokenizer(text) -> None:
+def test_extract_signals_tokenizes_when_no_tokens_are_given() -> None:
+    text = "Solve 3x^2 + 2 = 14, then explain WHY step by step; return JSON {x: 2}. NOT 12?"
     conversation = Conversation.from_input(text)
     assert extract_signals(conversation) == extract_signals(conversation, tokenize(text))
+
+
+# -- the heuristic's bounded scan ---------------------------------------------------------------
+
+FILLER = "lorem ipsum dolor sit amet " * 200  # ~5,400 chars, no cue words
+
+
+def test_heuristic_reads_cues_in_the_head_and_tail_but_not_the_middle_of_a_long_prompt() -> None:
+    scorer = HeuristicScorer()
+    middle = scorer.signals(FILLER + " integral derivative " + FILLER)
+    assert middle["math"] == 0.0
+    assert scorer.signals("integral " + FILLER)["math"] == 1.0
+    assert scorer.signals(FILLER + " derivative")["math"] == 1.0
+
+
+def test_heuristic_takes_the_length_from_the_whole_message() -> None:
+    text = "x" * (HEAD_CHARS + TAIL_CHARS + 5000)
+    assert HeuristicScorer().signals(text)["chars"] == len(text)
+    assert HeuristicScorer().score(text) > HeuristicScorer().score(text[:2000])
+
+
+def test_heuristic_finds_ascii_cues_inside_non_ascii_text() -> None:
+    signals = HeuristicScorer().signals("Écris une function Python: déf `code`, 2+2=4 ÉXCEPT ²")
+    assert signals["code"] == 4.0  # function, python, code, and the symbol `
+    assert signals["math"] == 2.0  # the symbols + and =
+
+
+def test_heuristic_counts_distinct_numbers_and_multiple_choice_options() -> None:
+    text = "Which is NOT prime? 12 12 7\nA. 4\nB. 9\nC. 7\nD) 15"
+    signals = HeuristicScorer().signals(text)
+    assert (signals["numbers"], signals["options"]) == (5.0, 4.0)  # distinct: 12 7 4 9 15
+    assert (signals["questions"], signals["uppercase_negation"]) == (1.0, 1.0)
+
+
+def test_heuristic_counts_phrases_as_reasoning_cues() -> None:
+    signals = HeuristicScorer().signals("Go step by step: how many apples, if and only if ripe?")
+    assert signals["reasoning"] == 3.0
+
+
+def test_heuristic_signals_are_exactly_what_it_scores() -> None:
+    scorer = HeuristicScorer()
+    signals = scorer.signals(HARD)
+    z = scorer.bias + sum(
+        weight * (signals[name] if name == "log_chars" else math.log1p(signals[name]))
+        for name, weight in scorer.weights.items()
+    )
+    assert scorer.score(HARD) == pytest.approx(1.0 / (1.0 + math.exp(-z)), abs=1e-12)
+
+
+def test_heuristic_ignores_weights_that_name_no_signal() -> None:
+    plain = HeuristicScorer()
+    extra = HeuristicScorer(weights={**HEURISTIC_WEIGHTS, "no_such_signal": 5.0})
+    assert extra.score(HARD) == plain.score(HARD)
 
 
 def test_learned_scorer_with_word_embedding_round_trips(tmp_path: Path) -> None:
