@@ -7,11 +7,17 @@ models. Two gaps in langchain-core make that hard to trace and bill correctly:
 - `BaseChatModel.stream()`/`astream()` do not hand their run manager to `_stream()`, so in
   a stream the wrapper does not even know its own run.
 
-`child_config` closes the first gap; `ParentedStreamMixin` closes the second by fixing the
-wrapper's run id up front and publishing it (with the caller's config) in a context
-variable while the stream's first chunk is pulled, which is when wrappers start their
-inner call. With both, the inner call is a proper child run: callbacks, LangSmith nesting
-and the cost tracker see one tree, and nothing is billed twice.
+A third gap: a chat model's run sees the caller's `metadata` but not its `configurable`,
+so a routing hint given to an outer wrapper (`{"configurable": {"complexity": "high"}}`)
+would never reach a router inside it.
+
+`child_config` closes the first gap. `WrapperRunMixin` closes the other two: it copies
+the routing keys of `configurable` into `metadata` (inheritable, so every nested model's
+run sees them), and under `stream()` it fixes the wrapper's run id up front and publishes
+it, with the caller's config, in a context variable while the first chunk is pulled,
+which is when wrappers start their inner call. With both, the inner call is a proper
+child run: callbacks, LangSmith nesting and the cost tracker see one tree, nothing is
+billed twice, and hints reach the router at any depth.
 
 Example:
     >>> child_config(None, {"globalapi_tier": "flash"})["metadata"]
@@ -33,10 +39,15 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.runnables import RunnableConfig, ensure_config
 
-__all__ = ["ParentedStreamMixin", "child_config"]
+__all__ = ["HINT_KEY", "THREAD_KEY", "WrapperRunMixin", "child_config", "lift_routing_keys"]
+
+HINT_KEY = "complexity"
+"""`configurable`/metadata key of the per-call routing hint."""
+THREAD_KEY = "thread_id"
+"""`configurable`/metadata key of the conversation id (tier floors per thread)."""
 
 _STREAM_PARENT: ContextVar[tuple[UUID, RunnableConfig] | None] = ContextVar(
     "globalapi_stream_parent", default=None
@@ -68,7 +79,7 @@ def child_config(
     """A config that makes an inner model call a child run of the wrapper's run.
 
     With no run manager (inside `_stream` under `stream()`), the parent comes from
-    `ParentedStreamMixin`; outside any run the config carries just the metadata.
+    `WrapperRunMixin`; outside any run the config carries just the metadata.
     """
     config: RunnableConfig = {"metadata": dict(metadata or {})}
     if tags:
@@ -103,18 +114,41 @@ def _reset(token: Any) -> None:
         _STREAM_PARENT.reset(token)
 
 
-class ParentedStreamMixin:
-    """Put first in a wrapper chat model's bases so its streamed inner call is a child run.
+def lift_routing_keys(config: RunnableConfig | None) -> RunnableConfig:
+    """Copy the routing keys of `configurable` into `metadata`, where runs can see them."""
+    config = ensure_config(config)
+    configurable = config.get("configurable") or {}
+    lifted = {key: configurable[key] for key in (HINT_KEY, THREAD_KEY) if key in configurable}
+    if not lifted:
+        return config
+    return {**config, "metadata": {**(config.get("metadata") or {}), **lifted}}
 
-    The context variable is set only while the first chunk is pulled, so it never leaks
-    into the caller's code between chunks.
+
+class WrapperRunMixin:
+    """Put first in a wrapper chat model's bases: hints pass down, streamed calls nest.
+
+    The stream's context variable is set only while the first chunk is pulled, so it never
+    leaks into the caller's code between chunks. `batch`/`abatch` go through
+    `invoke`/`ainvoke`, so they are covered too.
     """
+
+    def invoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AIMessage:
+        """Invoke, with the routing keys of `configurable` visible to nested runs."""
+        return super().invoke(input, lift_routing_keys(config), **kwargs)  # type: ignore[misc, no-any-return]
+
+    async def ainvoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AIMessage:
+        """Async `invoke`."""
+        return await super().ainvoke(input, lift_routing_keys(config), **kwargs)  # type: ignore[misc, no-any-return]
 
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[AIMessageChunk]:
         """Stream, with this run published as the parent of the inner call."""
-        run_id, config = _with_run_id(config)
+        run_id, config = _with_run_id(lift_routing_keys(config))
         token = _STREAM_PARENT.set((run_id, config))
         try:
             iterator = super().stream(input, config, **kwargs)  # type: ignore[misc]
@@ -130,7 +164,7 @@ class ParentedStreamMixin:
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[AIMessageChunk]:
         """Async `stream`, with this run published as the parent of the inner call."""
-        run_id, config = _with_run_id(config)
+        run_id, config = _with_run_id(lift_routing_keys(config))
         token = _STREAM_PARENT.set((run_id, config))
         try:
             iterator = super().astream(input, config, **kwargs)  # type: ignore[misc]

@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, PrivateAttr
 
-from langchain_globalapi._runs import ParentedStreamMixin, child_config
+from langchain_globalapi._runs import WrapperRunMixin, child_config
 from langchain_globalapi.caching.entries import (
     CacheKind,
     cache_metadata,
@@ -34,7 +34,7 @@ from langchain_globalapi.caching.replay import replay_chunks
 __all__ = ["CachedChatModel"]
 
 
-class CachedChatModel(ParentedStreamMixin, BaseChatModel):
+class CachedChatModel(WrapperRunMixin, BaseChatModel):
     """A chat model that answers repeats from a cache and calls `model` only on a miss.
 
     Every answer carries `response_metadata["cache"] = {"hit", "kind", "similarity",

@@ -24,7 +24,7 @@ from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
-from langchain_globalapi._runs import ParentedStreamMixin, child_config
+from langchain_globalapi._runs import WrapperRunMixin, child_config
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.costs import price_message
@@ -46,7 +46,7 @@ __all__ = ["FallbackChatModel"]
 _T = TypeVar("_T")
 
 
-class FallbackChatModel(ParentedStreamMixin, BaseChatModel):
+class FallbackChatModel(WrapperRunMixin, BaseChatModel):
     """A chat model that tries its members in order and survives rate limits and outages.
 
     Rules, per call:

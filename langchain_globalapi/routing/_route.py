@@ -18,6 +18,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
+from langchain_globalapi._runs import HINT_KEY, THREAD_KEY
 from langchain_globalapi._tokens import estimate_message_tokens
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
@@ -30,8 +31,6 @@ from langchain_globalapi.routing.scorers import ComplexityScorer
 
 __all__ = ["HINT_KEY", "THREAD_KEY", "BudgetDowngradeWarning", "Router", "tier_model_name"]
 
-HINT_KEY = "complexity"
-THREAD_KEY = "thread_id"
 AUTO = "auto"
 _IMAGE_TYPES = frozenset({"image_url", "image", "input_image"})
 

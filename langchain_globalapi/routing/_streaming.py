@@ -1,8 +1,7 @@
-"""Router plumbing: routing keys lifted from `configurable`, and usage seen in a stream.
+"""Router plumbing: usage, model name and text seen in a stream.
 
-langchain-core passes a chat model's `metadata` to its run but not `configurable`, so hints
-in `configurable` would be lost without `lift_hints`. (The stream's parent run comes from
-the shared `ParentedStreamMixin` in `langchain_globalapi._runs`.)
+(Hints in `configurable` and the stream's parent run come from the shared
+`WrapperRunMixin` in `langchain_globalapi._runs`.)
 """
 
 from __future__ import annotations
@@ -11,25 +10,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata, add_usage
-from langchain_core.runnables import RunnableConfig, ensure_config
 
-from langchain_globalapi.routing._route import HINT_KEY, THREAD_KEY
-
-__all__ = ["StreamUsage", "lift_hints"]
-
-
-def lift_hints(config: RunnableConfig | None) -> RunnableConfig:
-    """Copy the routing keys of `configurable` into `metadata`, where the run manager sees them.
-
-    langchain-core passes only `metadata` (not `configurable`) to a chat model's run; lifting the
-    keys also shows the hint and thread on the run in LangSmith.
-    """
-    config = ensure_config(config)
-    configurable = config.get("configurable") or {}
-    lifted = {key: configurable[key] for key in (HINT_KEY, THREAD_KEY) if key in configurable}
-    if not lifted:
-        return config
-    return {**config, "metadata": {**(config.get("metadata") or {}), **lifted}}
+__all__ = ["StreamUsage"]
 
 
 class StreamUsage:

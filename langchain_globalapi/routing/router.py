@@ -28,7 +28,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
-from langchain_globalapi._runs import ParentedStreamMixin, child_config
+from langchain_globalapi._runs import WrapperRunMixin, child_config, lift_routing_keys
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
@@ -43,7 +43,7 @@ from langchain_globalapi.routing._observe import (
     observe_safely,
 )
 from langchain_globalapi.routing._route import Router
-from langchain_globalapi.routing._streaming import StreamUsage, lift_hints
+from langchain_globalapi.routing._streaming import StreamUsage
 from langchain_globalapi.routing._thresholds import (
     calibrate_thresholds,
     default_thresholds,
@@ -75,7 +75,7 @@ def _default_scorer() -> LearnedScorer:
     return LearnedScorer.load_default()
 
 
-class TieredRouterRunnable(ParentedStreamMixin, BaseChatModel):
+class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
     """A chat model that routes each request to one of its tiers by complexity.
 
     Args:
@@ -228,31 +228,6 @@ class TieredRouterRunnable(ParentedStreamMixin, BaseChatModel):
             "scorer": type(self.scorer).__name__,
         }
 
-    def invoke(
-        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AIMessage:
-        """Route and answer one request (see the class for hints)."""
-        return super().invoke(input, lift_hints(config), **kwargs)
-
-    async def ainvoke(
-        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AIMessage:
-        """Async `invoke`."""
-        return await super().ainvoke(input, lift_hints(config), **kwargs)
-
-    def stream(
-        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[AIMessageChunk]:
-        """Stream the chosen tier's chunks; the last chunk carries `routing` metadata."""
-        # ParentedStreamMixin makes the tier's stream a child run of this one.
-        return super().stream(input, lift_hints(config), **kwargs)
-
-    def astream(
-        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[AIMessageChunk]:
-        """Async `stream`."""
-        return super().astream(input, lift_hints(config), **kwargs)
-
     def bind_tools(
         self,
         tools: Sequence[Any],
@@ -332,7 +307,7 @@ class TieredRouterRunnable(ParentedStreamMixin, BaseChatModel):
             >>> router.explain("x" * 3000).tier
             'pro'
         """
-        metadata = lift_hints(config).get("metadata") or {}
+        metadata = lift_routing_keys(config).get("metadata") or {}
         return self._router().decide(to_messages(input), metadata, record=False)
 
     def calibrate(
@@ -367,7 +342,7 @@ class TieredRouterRunnable(ParentedStreamMixin, BaseChatModel):
             metadata: Mapping[str, Any] = run_manager.metadata
             run_id: UUID | None = run_manager.run_id
         else:
-            # Under stream(), ParentedStreamMixin made the callbacks a child of this run:
+            # Under stream(), WrapperRunMixin made the callbacks a child of this run:
             # they carry its metadata (hints, thread) and its id.
             manager = config.get("callbacks")
             metadata = getattr(manager, "inheritable_metadata", None) or {}
