@@ -42,7 +42,14 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.runnables import RunnableConfig, ensure_config
 
-__all__ = ["HINT_KEY", "THREAD_KEY", "WrapperRunMixin", "child_config", "lift_routing_keys"]
+__all__ = [
+    "HINT_KEY",
+    "THREAD_KEY",
+    "WrapperRunMixin",
+    "child_config",
+    "lift_routing_keys",
+    "run_metadata",
+]
 
 HINT_KEY = "complexity"
 """`configurable`/metadata key of the per-call routing hint."""
@@ -100,6 +107,16 @@ def child_config(
     child.add_metadata(run_manager.inheritable_metadata)
     config["callbacks"] = child
     return config
+
+
+def run_metadata(
+    run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+) -> dict[str, Any]:
+    """The metadata of the wrapper's own run (under `stream()`, from `WrapperRunMixin`)."""
+    if run_manager is not None:
+        return dict(run_manager.metadata)
+    parent = _STREAM_PARENT.get()
+    return dict(parent[1].get("metadata") or {}) if parent is not None else {}
 
 
 def _with_run_id(config: RunnableConfig | None) -> tuple[UUID, RunnableConfig]:

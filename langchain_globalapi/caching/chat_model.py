@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, PrivateAttr
 
-from langchain_globalapi._runs import WrapperRunMixin, child_config
+from langchain_globalapi._runs import HINT_KEY, WrapperRunMixin, child_config, run_metadata
 from langchain_globalapi.caching.entries import (
     CacheKind,
     cache_metadata,
@@ -97,15 +97,26 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
     # --- keys ------------------------------------------------------------------------------
 
     def _key(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
     ) -> tuple[str, str]:
         if self._identity is None or self._plain_llm_string is None:
             # Computed once: walking a model's fields costs more than the whole hit path.
             self._identity = identity_json(self.model)
             self._plain_llm_string = call_llm_string(self._identity, None, {})
         if stop is None and not kwargs:
-            return normalized_prompt(messages), self._plain_llm_string
-        return normalized_prompt(messages), call_llm_string(self._identity, stop, kwargs)
+            llm_string = self._plain_llm_string
+        else:
+            llm_string = call_llm_string(self._identity, stop, kwargs)
+        # An explicit routing hint picks the model that answers, so it is part of the key:
+        # a call forced to the strong tier must not get the economy tier's cached answer.
+        hint = run_metadata(run_manager).get(HINT_KEY)
+        if hint is not None and hint != "auto":
+            llm_string = f"{llm_string}---{HINT_KEY}={hint}"
+        return normalized_prompt(messages), llm_string
 
     def _miss(self, message: BaseMessage) -> ChatResult:
         return ChatResult(
@@ -141,7 +152,7 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        prompt, llm_string = self._key(messages, stop, kwargs)
+        prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = self.cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
             return ChatResult(generations=hit.generations)
@@ -157,7 +168,7 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        prompt, llm_string = self._key(messages, stop, kwargs)
+        prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = await self.cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
             return ChatResult(generations=hit.generations)
@@ -177,7 +188,7 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        prompt, llm_string = self._key(messages, stop, kwargs)
+        prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = self.cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
             yield from _replay(hit)
@@ -203,7 +214,7 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        prompt, llm_string = self._key(messages, stop, kwargs)
+        prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = await self.cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
             for replayed in _replay(hit):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field
@@ -134,3 +135,26 @@ def test_tripwire_shadows_answers_of_the_stack(fake_server: FakeOpenAIServer) ->
     tripwire.drain()
     assert tripwire.stats()["samples"] == 1
     assert fake_server.calls_for("gpt-4o") == 1
+
+
+def test_an_explicit_hint_is_part_of_the_cache_key(
+    stack: CachedChatModel, fake_server: FakeOpenAIServer
+) -> None:
+    cheap = stack.invoke("Explain TCP slow start.", config={"configurable": {"complexity": "low"}})
+    strong = stack.invoke(
+        "Explain TCP slow start.", config={"configurable": {"complexity": "high"}}
+    )
+    again = stack.invoke("Explain TCP slow start.", config={"configurable": {"complexity": "high"}})
+    assert cheap.response_metadata["routing"]["tier"] == "economy"
+    assert strong.response_metadata["cache"]["hit"] is False
+    assert strong.response_metadata["routing"]["tier"] == "pro"
+    assert again.response_metadata["cache"]["hit"] is True
+    assert again.text == strong.text
+
+
+def test_streamed_hint_reaches_the_router_and_the_key(stack: CachedChatModel) -> None:
+    config = {"configurable": {"complexity": "high"}}
+    chunks = list(stack.stream("Explain TCP slow start.", config=config))
+    assert "DeepSeek-V4-Pro" in "".join(c.text for c in chunks)
+    replay = stack.invoke("Explain TCP slow start.", config=config)
+    assert replay.response_metadata["cache"]["hit"] is True
