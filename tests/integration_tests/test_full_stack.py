@@ -140,11 +140,11 @@ def test_tripwire_shadows_answers_of_the_stack(fake_server: FakeOpenAIServer) ->
 def test_an_explicit_hint_is_part_of_the_cache_key(
     stack: CachedChatModel, fake_server: FakeOpenAIServer
 ) -> None:
-    cheap = stack.invoke("Explain TCP slow start.", config={"configurable": {"complexity": "low"}})
-    strong = stack.invoke(
-        "Explain TCP slow start.", config={"configurable": {"complexity": "high"}}
-    )
-    again = stack.invoke("Explain TCP slow start.", config={"configurable": {"complexity": "high"}})
+    def ask(hint: str) -> AIMessage:
+        config = {"configurable": {"complexity": hint}}
+        return stack.invoke("Explain TCP slow start.", config=config)
+
+    cheap, strong, again = ask("low"), ask("high"), ask("high")
     assert cheap.response_metadata["routing"]["tier"] == "economy"
     assert strong.response_metadata["cache"]["hit"] is False
     assert strong.response_metadata["routing"]["tier"] == "pro"
