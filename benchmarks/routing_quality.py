@@ -4,7 +4,8 @@ Run from the repo root with the venv active:
 
     python benchmarks/routing_quality.py [--data-dir ../shared/data] [--resamples 1000]
 
-Sets: (a) the held-out MMLU subjects (``HELD_OUT_MMLU_SUBJECTS``), (b) GSM8K odd rows. Prints a
+Sets: (a) the held-out MMLU subjects (``HELD_OUT_MMLU_SUBJECTS``), (b) GSM8K odd rows, (c) MT-Bench
+first turns with GPT-4-judge scores (never trained on; realistic chat prompts; n = 72). Prints a
 Markdown table and writes ``benchmarks/results/routing_quality.json``. Costs per call are
 RouteLLM's GPT-4 / Mixtral prices (24.7 and 0.24, equal tokens per call assumed).
 """
@@ -23,6 +24,7 @@ from langchain_globalapi.routing.datasets import (
     is_held_out,
     load_gsm8k,
     load_mmlu,
+    load_mt_bench,
 )
 from langchain_globalapi.routing.evaluation import (
     evaluate_routers,
@@ -57,6 +59,7 @@ def main() -> int:
             r for r in load_mmlu(args.data_dir, HELD_OUT_MMLU_SUBJECTS) if is_held_out(r)
         ],
         "GSM8K, held-out (odd) rows": [r for r in load_gsm8k(args.data_dir) if is_held_out(r)],
+        "MT-Bench first turns, GPT-4 judge (out of domain)": load_mt_bench(args.data_dir),
     }
     heuristic, learned = HeuristicScorer(), LearnedScorer.load_default()
     report: dict[str, object] = {

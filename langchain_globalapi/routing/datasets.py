@@ -123,6 +123,39 @@ def is_held_out(row: LabelledPrompt) -> bool:
     return False
 
 
+def load_mt_bench(data_dir: Path) -> list[LabelledPrompt]:
+    """MT-Bench first turns with GPT-4-judge scores (1-10, scaled to 0-1) for both models.
+
+    Never used for training: an out-of-domain check on realistic chat prompts (n = 72 after
+    decontamination, so intervals are wide). ``group`` is ``"mt_bench/<category>"``.
+    """
+    folder = Path(data_dir) / "routellm" / "mt_bench"
+    with (folder / "contaminated_prompts.jsonl").open(encoding="utf-8") as fh:
+        drop = {json.loads(line)["eval_prompt"].strip() for line in fh if line.strip()}
+    scores: dict[tuple[int, str], float] = {}
+    with (folder / "judgements.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                record = json.loads(line)
+                # The first judgement of a question is its first turn's score.
+                scores.setdefault((record["question_id"], record["model"]), record["score"] / 10)
+    rows = []
+    with (folder / "question.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            question = json.loads(line)
+            prompt, qid = question["turns"][0], question["question_id"]
+            if prompt.strip() in drop:
+                continue
+            weak, strong = scores.get((qid, WEAK_MODEL)), scores.get((qid, STRONG_MODEL))
+            if weak is not None and strong is not None:
+                rows.append(
+                    LabelledPrompt(prompt, weak, strong, f"mt_bench/{question['category']}")
+                )
+    return rows
+
+
 def load_unlabelled_prompts(data_dir: Path) -> list[str]:
     """First-turn prompts of MT-Bench and Arena-Hard-Auto (for calibration and realism only)."""
     data_dir = Path(data_dir)
