@@ -2,12 +2,12 @@
 
 from langchain_globalapi.routing._decision import RoutingDecision
 from langchain_globalapi.routing._route import BudgetDowngradeWarning
+from langchain_globalapi.routing.heuristic import HeuristicScorer
 from langchain_globalapi.routing.learned import LearnedScorer
 from langchain_globalapi.routing.router import TieredRouterRunnable
 from langchain_globalapi.routing.scorers import (
     ComplexityScorer,
     Conversation,
-    HeuristicScorer,
     LengthScorer,
     to_messages,
 )

@@ -1,4 +1,4 @@
-"""Score how much a chat request needs a stronger tier: the scorer interface and two rule scorers.
+"""Score how much a chat request needs a stronger tier: the scorer interface and its inputs.
 
 A scorer maps anything a chat model accepts (a string, a list of messages or message-like tuples
 and dicts, a ``PromptValue``) to a float in [0, 1]; higher means "needs a stronger tier". The
@@ -11,17 +11,21 @@ turns, the system prompt's length, images and other non-text parts, earlier tool
 tools offered. Tools are passed as a keyword, ``score(input, tools=[...])``, the same list a
 caller would give ``bind_tools``; the router forwards what it was bound with. ``AIMessage`` tool
 calls already in the history count as an agentic signal.
+
+This module holds the :class:`ComplexityScorer` base, :class:`Conversation` (what is read from a
+request), the cue tables and tokenizer both cue-based scorers share, and :class:`LengthScorer`.
+:class:`~langchain_globalapi.routing.heuristic.HeuristicScorer` lives in ``heuristic.py`` and is
+re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import string
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import (
@@ -32,6 +36,39 @@ from langchain_core.messages import (
     convert_to_messages,
 )
 from langchain_core.prompt_values import PromptValue
+
+if TYPE_CHECKING:
+    from langchain_globalapi.routing.heuristic import (
+        HEAD_CHARS,
+        HEURISTIC_BIAS,
+        HEURISTIC_SIGNAL_NAMES,
+        HEURISTIC_WEIGHTS,
+        TAIL_CHARS,
+        HeuristicScorer,
+        heuristic_signal_values,
+    )
+
+__all__ = [
+    "CUE_WORDS",
+    "HEAD_CHARS",
+    "HEURISTIC_BIAS",
+    "HEURISTIC_SIGNAL_NAMES",
+    "HEURISTIC_WEIGHTS",
+    "LENGTH_SCALE",
+    "SCAN_CHARS",
+    "SIGNAL_NAMES",
+    "SYMBOLS",
+    "TAIL_CHARS",
+    "ComplexityScorer",
+    "Conversation",
+    "HeuristicScorer",
+    "LengthScorer",
+    "Tools",
+    "extract_signals",
+    "heuristic_signal_values",
+    "to_messages",
+    "tokenize",
+]
 
 Tools = Sequence[Any] | None
 
@@ -145,13 +182,15 @@ def _from_role_tuples(model_input: object, tools: int) -> Conversation | None:
     return Conversation(text, user_turns, system_chars, 0, 0, tools)
 
 
-_SYMBOLS = "^=+*/<>{}[]();%$|#`\\"
+#: Math and code symbols counted as tokens (once each) when present.
+SYMBOLS = "^=+*/<>{}[]();%$|#`\\"
 # Bytes in, bytes out: ASCII punctuation becomes a space. UTF-8 multi-byte sequences never
 # contain ASCII bytes, so any text survives, and bytes.translate is fast whatever the script.
 _TO_SPACE = bytes.maketrans(
     (string.punctuation + "_").encode(), b" " * len(string.punctuation + "_")
 )
-_CUE_WORDS: dict[str, frozenset[str]] = {
+#: Cue words by signal name, shared by the heuristic and the learned scorer.
+CUE_WORDS: dict[str, frozenset[str]] = {
     name: frozenset(words.split())
     for name, words in {
         "code": "def class import return function python javascript java sql regex compile "
@@ -170,7 +209,8 @@ _CUE_WORDS: dict[str, frozenset[str]] = {
     }.items()
 }
 _PHRASES = ("step by step", "how many", "how much", "if and only if", "```")
-_LENGTH_SCALE = math.log1p(8000.0)
+#: ``log_chars`` is ``log1p(chars) / LENGTH_SCALE``: about 1.0 at 8000 characters.
+LENGTH_SCALE = math.log1p(8000.0)
 SCAN_CHARS = 6000
 
 
@@ -178,7 +218,7 @@ def tokenize(text: str) -> list[str]:
     """Lower-case words and numbers, then each math or code symbol present (once)."""
     lower = text[:SCAN_CHARS].lower()
     words = lower.encode("utf-8", "replace").translate(_TO_SPACE).decode("utf-8").split()
-    return words + [symbol for symbol in _SYMBOLS if symbol in lower]
+    return words + [symbol for symbol in SYMBOLS if symbol in lower]
 
 
 def _options(text: str) -> tuple[int, float]:
@@ -195,7 +235,7 @@ def _options(text: str) -> tuple[int, float]:
 
 #: Signal names of :func:`extract_signals`, in order.
 SIGNAL_NAMES: tuple[str, ...] = (
-    *_CUE_WORDS,
+    *CUE_WORDS,
     "chars",
     "log_chars",
     "numbers",
@@ -223,13 +263,13 @@ def extract_signals(
     text = conversation.text
     unique = set(tokenize(text) if tokens is None else tokens)
     lower = text[:SCAN_CHARS].lower()
-    counts = [len(unique & words) for words in _CUE_WORDS.values()]
+    counts = [len(unique & words) for words in CUE_WORDS.values()]
     counts[2] += sum(phrase in lower for phrase in _PHRASES)
     options, option_chars = _options(text)
     values = [
         *map(float, counts),
         float(len(text)),
-        math.log1p(len(text)) / _LENGTH_SCALE,
+        math.log1p(len(text)) / LENGTH_SCALE,
         float(sum(map(str.isdigit, unique))),
         float(text.count("?")),
         float(options),
@@ -326,185 +366,25 @@ class LengthScorer(ComplexityScorer):
         return {"chars": float(len(conversation.text)), "threshold_chars": self.threshold_chars}
 
 
-# -- the heuristic scorer's own, bounded scan ---------------------------------------------------
-
-#: The heuristic scans the first ``HEAD_CHARS`` and last ``TAIL_CHARS`` characters of the last
-#: user message for cues (the request is usually at the start, and a question about a pasted
-#: document at the end); length is always the full text's. The bound keeps a decision's cost flat
-#: (p99 < 50 us) whatever the prompt's length.
-HEAD_CHARS = 1200
-TAIL_CHARS = 400
-_CUE_BYTES: tuple[frozenset[bytes], ...] = tuple(
-    frozenset(word.encode() for word in words) for words in _CUE_WORDS.values()
-)
-_SYMBOL_TOKENS = {ord(symbol): symbol.encode() for symbol in _SYMBOLS}
-_NON_SYMBOLS = bytes(i for i in range(256) if i not in _SYMBOL_TOKENS)
-# ASCII punctuation and the separators \x1c-\x1f (which str.split splits on, bytes.split not)
-# become spaces; UTF-8 multi-byte sequences contain no ASCII bytes, so any script survives.
-_TO_SPACE_ASCII = bytes.maketrans(
-    (string.punctuation + "_\x1c\x1d\x1e\x1f").encode(), b" " * (len(string.punctuation) + 5)
-)
-# (a word of the phrase, the phrase): the substring search (~1 us on a full window) runs only
-# when that word is a token of the message.
-_PHRASE_BYTES: tuple[tuple[bytes, bytes], ...] = (
-    (b"step", b"step by step"),
-    (b"how", b"how many"),
-    (b"how", b"how much"),
-    (b"only", b"if and only if"),
-    (b"`", b"```"),
-)
-# Every cue word plus the tokens that gate a search (phrases; "b" of a "B. " option line): the
-# one set each token is looked up in.
-_LOOKUP = frozenset().union(*_CUE_BYTES, (word for word, _ in _PHRASE_BYTES), (b"b",))
-_OPTION_LINE = re.compile(rb"\n[A-J][.)] ")  # a multiple-choice option line: "A. ..." / "B) ..."
-
-#: The heuristic's signals, in the order :func:`heuristic_signal_values` returns them.
-HEURISTIC_SIGNAL_NAMES: tuple[str, ...] = (
-    *_CUE_WORDS,
-    "chars",
-    "log_chars",
-    "numbers",
-    "questions",
-    "options",
-    "uppercase_negation",
-    "user_turns",
-    "system_chars",
-    "media",
-    "tools",
-    "tool_calls_in_history",
-)
-
-
-def heuristic_signal_values(conversation: Conversation) -> list[float]:
-    """:class:`HeuristicScorer`'s signals as a list in :data:`HEURISTIC_SIGNAL_NAMES` order.
-
-    Cue counts are numbers of *distinct* cue words (phrases add to ``reasoning``) and ``numbers``
-    of distinct all-digit tokens, all within the head-and-tail window (:data:`HEAD_CHARS`,
-    :data:`TAIL_CHARS`), as are ``questions``, ``options`` and ``uppercase_negation``; ``chars``
-    and ``log_chars`` (scaled to about [0, 1]) are the whole message's. Every script is scanned
-    as UTF-8 bytes, so only ASCII letters are lower-cased and only ASCII digits, punctuation and
-    whitespace separate tokens; all cue words are ASCII, so no cue is lost.
-
-    Example:
-        >>> values = heuristic_signal_values(Conversation.from_input("Solve 2x = 4. Why?"))
-        >>> dict(zip(HEURISTIC_SIGNAL_NAMES, values))["math"]  # "solve" and "="
-        2.0
-    """
-    text = conversation.text
-    chars = len(text)
-    if chars > HEAD_CHARS + TAIL_CHARS:
-        text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
-    encoded = text.encode("utf-8", "replace")
-    raw = encoded.lower()
-    tokens = raw.translate(_TO_SPACE_ASCII).split()
-    # Looking every token up in one frozen set of all cue words is cheaper than building the
-    # set of all distinct tokens (most tokens are not cues, so nothing is inserted for them).
-    found = _LOOKUP.intersection(tokens)
-    numbers = len(set(filter(bytes.isdigit, tokens)))
-    # One pass keeps only the symbol bytes; their set replaces 20 substring scans.
-    symbols = set(raw.translate(None, _NON_SYMBOLS))
-    found = found.union(map(_SYMBOL_TOKENS.__getitem__, symbols))
-    counts = [len(found & words) for words in _CUE_BYTES]
-    counts[2] += sum(phrase in raw for word, phrase in _PHRASE_BYTES if word in found)
-    options = len(_OPTION_LINE.findall(b"\n" + encoded)) if b"b" in found else 0
-    shouted = (b"not" in found and b" NOT " in encoded) or (
-        b"except" in found and b" EXCEPT" in encoded
+# Names that moved to heuristic.py, still importable from here. Resolved on first access because
+# heuristic.py subclasses ComplexityScorer from this module: an eager import would be a cycle.
+_HEURISTIC_NAMES = frozenset(
+    (
+        "HEAD_CHARS",
+        "HEURISTIC_BIAS",
+        "HEURISTIC_SIGNAL_NAMES",
+        "HEURISTIC_WEIGHTS",
+        "TAIL_CHARS",
+        "HeuristicScorer",
+        "heuristic_signal_values",
     )
-    return [
-        *map(float, counts),
-        float(chars),
-        math.log1p(chars) / _LENGTH_SCALE,
-        float(numbers),
-        float(encoded.count(b"?")),
-        float(options),
-        float(shouted),
-        float(conversation.user_turns),
-        float(conversation.system_chars),
-        float(conversation.media),
-        float(conversation.tools),
-        float(conversation.tool_calls_in_history),
-    ]
+)
 
 
-# Hand-set weights on saturating (log1p) counts; sign and rough size come from the cue's meaning,
-# checked only against the training subjects (see scripts/train_scorer.py), never held-out ones.
-HEURISTIC_WEIGHTS: dict[str, float] = {
-    "log_chars": 1.6,
-    "code": 0.5,
-    "math": 0.45,
-    "reasoning": 0.45,
-    "multi_step": 0.2,
-    "structured_output": 0.3,
-    "negation": 0.25,
-    "uppercase_negation": 0.3,
-    "numbers": 0.2,
-    "questions": 0.1,
-    "options": -0.1,
-    "user_turns": 0.3,
-    "media": 0.6,
-    "tools": 0.4,
-    "tool_calls_in_history": 0.3,
-}
-HEURISTIC_BIAS = -2.2
-_HEURISTIC_INDEX = {name: i for i, name in enumerate(HEURISTIC_SIGNAL_NAMES)}
-_LOG_CHARS = _HEURISTIC_INDEX["log_chars"]
+def __getattr__(name: str) -> Any:
+    if name in _HEURISTIC_NAMES:
+        from langchain_globalapi.routing import heuristic  # noqa: PLC0415
 
-
-class HeuristicScorer(ComplexityScorer):
-    """A weighted sum of interpretable cues, squashed to [0, 1] with a logistic function.
-
-    Cues: length, code, math, multi-step reasoning words, requested structured output, negated
-    questions, numbers, images, tools offered or already called, and conversation depth.
-    Each count enters as ``log1p(count)`` so one cue cannot dominate. Cues are read from a
-    bounded window of the last user message (:func:`heuristic_signal_values`), so a decision
-    costs the same for a pasted book as for a page. Weights naming no signal are ignored.
-
-    Example:
-        >>> scorer = HeuristicScorer()
-        >>> hard = "Prove step by step that sqrt(2) is irrational, then write Python code to check."
-        >>> scorer.score(hard) > scorer.score("hi")
-        True
-        >>> scorer.signals(hard)["code"]  # "code" and "python"
-        2.0
-    """
-
-    def __init__(
-        self, weights: dict[str, float] | None = None, bias: float = HEURISTIC_BIAS
-    ) -> None:
-        self._weights = dict(HEURISTIC_WEIGHTS if weights is None else weights)
-        self.bias = bias
-        # Precomputed (signal index, weight) pairs: the hot path does no name lookups.
-        self._linear = tuple(
-            (_HEURISTIC_INDEX[name], weight)
-            for name, weight in self._weights.items()
-            if name in _HEURISTIC_INDEX and name != "log_chars"
-        )
-        self._log_chars_weight = self._weights.get("log_chars", 0.0)
-
-    @property
-    def weights(self) -> dict[str, float]:
-        """The weights by signal name (a copy: they are fixed at construction)."""
-        return dict(self._weights)
-
-    def score_conversation(self, conversation: Conversation) -> float:
-        """Score a conversation: the weighted sum straight from the signal list (no dict)."""
-        return self._score_values(heuristic_signal_values(conversation))
-
-    def _score_values(self, values: list[float]) -> float:
-        log1p = math.log1p
-        z = self.bias + self._log_chars_weight * values[_LOG_CHARS]
-        for i, weight in self._linear:
-            z += weight * log1p(values[i])
-        return 1.0 / (1.0 + math.exp(-z))
-
-    def signals(self, model_input: LanguageModelInput, *, tools: Tools = None) -> dict[str, float]:
-        """Return every signal the heuristic extracts (raw counts), the same ones it scores."""
-        values = heuristic_signal_values(Conversation.from_input(model_input, tools))
-        return dict(zip(HEURISTIC_SIGNAL_NAMES, values, strict=True))
-
-    def score_with_signals(
-        self, model_input: LanguageModelInput, *, tools: Tools = None
-    ) -> tuple[float, dict[str, float]]:
-        """Score and signals from one feature extraction (same values as the two calls)."""
-        values = heuristic_signal_values(Conversation.from_input(model_input, tools))
-        return self._score_values(values), dict(zip(HEURISTIC_SIGNAL_NAMES, values, strict=True))
+        return getattr(heuristic, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

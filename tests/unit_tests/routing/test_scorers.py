@@ -16,6 +16,8 @@ from langchain_globalapi.routing import (
     HeuristicScorer,
     LearnedScorer,
     LengthScorer,
+    heuristic,
+    scorers,
 )
 from langchain_globalapi.routing.datasets import (
     HELD_OUT_MMLU_SUBJECTS,
@@ -30,15 +32,9 @@ from langchain_globalapi.routing.evaluation import (
     random_scores,
     routing_metrics,
 )
+from langchain_globalapi.routing.heuristic import HEAD_CHARS, HEURISTIC_WEIGHTS, TAIL_CHARS
 from langchain_globalapi.routing.learned import DENSE_CLIP, DENSE_FEATURES, WordEmbedding
-from langchain_globalapi.routing.scorers import (
-    HEAD_CHARS,
-    HEURISTIC_WEIGHTS,
-    TAIL_CHARS,
-    extract_signals,
-    to_messages,
-    tokenize,
-)
+from langchain_globalapi.routing.scorers import extract_signals, to_messages, tokenize
 
 REPO = Path(__file__).resolve().parents[3]
 DATA_DIR = REPO.parent / "shared" / "data"
@@ -356,3 +352,12 @@ def test_learned_scorer_with_word_embedding_round_trips(tmp_path: Path) -> None:
     assert loaded.embedding is not None
     assert loaded.embedding.dims == 2
     assert loaded.score("prove it") == pytest.approx(scorer.score("prove it"), abs=1e-4)
+
+
+def test_heuristic_names_still_import_from_scorers() -> None:
+    # HeuristicScorer and its feature extraction moved to heuristic.py; the old path re-exports.
+    assert scorers.HeuristicScorer is HeuristicScorer is heuristic.HeuristicScorer
+    for name in heuristic.__all__:
+        assert getattr(scorers, name) is getattr(heuristic, name)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = scorers.no_such_name
