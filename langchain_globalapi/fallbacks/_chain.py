@@ -2,13 +2,12 @@
 
 See the class docstring for the rules; `_classify` says what each error means,
 `_policy` when to retry the same member, `_cooldowns` whom to skip, `_call` keeps one
-call's books.
+call's books, `_members` prepares the members and `_streaming` relays a member's stream.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -16,10 +15,9 @@ from typing import Any, Literal, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk
-from langchain_core.messages.ai import UsageMetadata, add_usage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableBinding
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
@@ -27,19 +25,27 @@ from typing_extensions import Self
 from langchain_globalapi._runs import WrapperRunMixin, child_config
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_message
-from langchain_globalapi.errors import GlobalAPIError, MidStreamError
+from langchain_globalapi.errors import GlobalAPIError
 from langchain_globalapi.fallbacks._call import CallSettings, CallState
-from langchain_globalapi.fallbacks._classify import EmptyResponseError, classify_error
+from langchain_globalapi.fallbacks._classify import classify_error
 from langchain_globalapi.fallbacks._cooldowns import Cooldowns
 from langchain_globalapi.fallbacks._members import (
     Member,
     MemberRunnable,
+    bind_member_tools,
     describe_member,
-    innermost,
     without_sdk_retries,
 )
 from langchain_globalapi.fallbacks._policy import RetryPolicy
+from langchain_globalapi.fallbacks._streaming import (
+    Head,
+    StreamRelay,
+    aclose_stream,
+    as_chunk,
+    auntil_content,
+    close_stream,
+    until_content,
+)
 
 __all__ = ["FallbackChatModel"]
 
@@ -183,7 +189,7 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
         """
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
-        return self._with_models([_bind_tools(model, tools, kwargs) for model in self.models])
+        return self._with_models([bind_member_tools(model, tools, kwargs) for model in self.models])
 
     def with_structured_output(
         self,
@@ -348,28 +354,28 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         state = self._state(messages)
 
-        def start(member: Member, attempt: int) -> tuple[Iterator[BaseMessage], _Head]:
+        def start(member: Member, attempt: int) -> tuple[Iterator[BaseMessage], Head]:
             config = self._config(run_manager, member, attempt)
             options = state.call_kwargs(member, kwargs, first_chunk=True)
             stream = iter(member.runnable.stream(messages, config=config, stop=stop, **options))
             try:
-                return stream, _until_content(stream)
+                return stream, until_content(stream)
             except BaseException:
-                _close(stream)
+                close_stream(stream)
                 raise
 
         member, started, (stream, head) = self._first_answer(state, start)
-        relay = _Relay(state, member, started)
+        relay = StreamRelay(state, member, started)
         try:
             yield from relay.chunks(head)
             for chunk in stream:
-                yield from relay.chunks([_as_chunk(chunk)])
+                yield from relay.chunks([as_chunk(chunk)])
             yield from relay.finish()
         except Exception as error:
             self.cooldowns.record_failure(member.key, classify_error(error))
             raise relay.interrupted(error) from error
         finally:
-            _close(stream)
+            close_stream(stream)
 
     async def _astream(
         self,
@@ -380,26 +386,26 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         state = self._state(messages)
 
-        async def start(member: Member, attempt: int) -> tuple[AsyncIterator[BaseMessage], _Head]:
+        async def start(member: Member, attempt: int) -> tuple[AsyncIterator[BaseMessage], Head]:
             config = self._config(run_manager, member, attempt)
             options = state.call_kwargs(member, kwargs, first_chunk=True)
             stream = member.runnable.astream(messages, config=config, stop=stop, **options)
             try:
                 head = await asyncio.wait_for(
-                    _auntil_content(stream), _backstop(state.attempt_timeout_s(first_chunk=True))
+                    auntil_content(stream), _backstop(state.attempt_timeout_s(first_chunk=True))
                 )
             except BaseException:
-                await _aclose(stream)
+                await aclose_stream(stream)
                 raise
             return stream, head
 
         member, started, (stream, head) = await self._afirst_answer(state, start)
-        relay = _Relay(state, member, started)
+        relay = StreamRelay(state, member, started)
         try:
             for chunk in relay.chunks(head):
                 yield chunk
             async for message_chunk in stream:
-                for chunk in relay.chunks([_as_chunk(message_chunk)]):
+                for chunk in relay.chunks([as_chunk(message_chunk)]):
                     yield chunk
             for chunk in relay.finish():
                 yield chunk
@@ -407,159 +413,10 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
             await self.cooldowns.arecord_failure(member.key, classify_error(error))
             raise relay.interrupted(error) from error
         finally:
-            await _aclose(stream)
-
-
-_Head = list[BaseMessageChunk]
-
-
-class _Relay:
-    """Hands a member's chunks to the caller, counting what was delivered.
-
-    It also prices the stream when the member did not (only ChatGlobalAPI stamps `cost`
-    on its chunks): a chunk carrying usage is held back until the next one arrives, so the
-    last one can carry the `cost` of the whole answer; usually that is the final,
-    empty usage chunk, so no text waits.
-    """
-
-    def __init__(self, state: CallState, member: Member, started: float) -> None:
-        self.state, self.member, self.started = state, member, started
-        self.delivered: list[str] = []
-        self.count = 0
-        self.priced = False  # the member stamped a cost itself
-        self.usage: UsageMetadata | None = None
-        self.model_name: str | None = None
-        self.held: BaseMessageChunk | None = None
-
-    def chunks(self, messages: Sequence[BaseMessageChunk]) -> Iterator[ChatGenerationChunk]:
-        for message in messages:
-            if self.count == 0:
-                # The first chunk carries the fallback story; merging keeps it.
-                self.state.on_success(self.member, message, self.started, stamp_cost=False)
-            self.count += 1
-            self.delivered.append(message.text)
-            self._observe(message)
-            if self.held is not None:
-                yield ChatGenerationChunk(message=self.held)
-                self.held = None
-            if getattr(message, "usage_metadata", None) and not self.priced:
-                self.held = message
-            else:
-                yield ChatGenerationChunk(message=message)
-
-    def _observe(self, message: BaseMessageChunk) -> None:
-        metadata = message.response_metadata
-        self.priced = self.priced or "cost" in metadata
-        self.model_name = self.model_name or metadata.get("model_name") or metadata.get("model")
-        usage = getattr(message, "usage_metadata", None)
-        if usage:
-            self.usage = add_usage(self.usage, usage)
-
-    def finish(self) -> Iterator[ChatGenerationChunk]:
-        """The held-back chunk (or an empty one) with the answer's `cost`, when it is due."""
-        last = self.held or AIMessageChunk(content="")
-        self.held = None
-        if not self.priced and self.usage is not None:
-            total = AIMessage(
-                content="",
-                usage_metadata=self.usage,
-                response_metadata={"model_name": self.model_name or self.member.model},
-            )
-            call = price_message(total, self.state.settings.catalog)
-            if call is not None:
-                last.response_metadata["cost"] = call.as_metadata()
-        if last.content or last.response_metadata or getattr(last, "usage_metadata", None):
-            yield ChatGenerationChunk(message=last)
-
-    def interrupted(self, error: BaseException) -> MidStreamError:
-        text = "".join(self.delivered)
-        msg = (
-            f"{self.member.model} failed after streaming {len(text)} characters in "
-            f"{self.count} chunks ({type(error).__name__}: {error}); not restarted on another "
-            "model, which would repeat the text. `delivered_text` holds what was sent."
-        )
-        return MidStreamError(
-            msg, model=self.member.model, delivered_text=text, chunks_delivered=self.count
-        )
-
-
-def _as_chunk(message: BaseMessage) -> BaseMessageChunk:
-    # Chat models stream chunks; anything else (a whole message) is wrapped as one chunk.
-    if isinstance(message, BaseMessageChunk):
-        return message
-    return AIMessageChunk(
-        content=message.content,
-        response_metadata=dict(message.response_metadata),
-        id=message.id,
-        usage_metadata=getattr(message, "usage_metadata", None),
-    )
-
-
-def _has_content(chunk: BaseMessageChunk) -> bool:
-    if chunk.content:
-        return True
-    return isinstance(chunk, AIMessageChunk) and bool(chunk.tool_call_chunks)
-
-
-def _until_content(stream: Iterator[BaseMessage]) -> list[BaseMessageChunk]:
-    """Pull chunks until one carries content (or the stream ends); empty is a failure."""
-    head: list[BaseMessageChunk] = []
-    for chunk in stream:
-        head.append(_as_chunk(chunk))
-        if _has_content(head[-1]):
-            return head
-    if not head:
-        msg = "the model's stream ended without a single chunk"
-        raise EmptyResponseError(msg)
-    return head
-
-
-async def _auntil_content(stream: AsyncIterator[BaseMessage]) -> list[BaseMessageChunk]:
-    head: list[BaseMessageChunk] = []
-    async for chunk in stream:
-        head.append(_as_chunk(chunk))
-        if _has_content(head[-1]):
-            return head
-    if not head:
-        msg = "the model's stream ended without a single chunk"
-        raise EmptyResponseError(msg)
-    return head
-
-
-def _close(stream: Iterator[Any]) -> None:
-    close = getattr(stream, "close", None)
-    if close is not None:
-        with contextlib.suppress(Exception):
-            close()
-
-
-async def _aclose(stream: AsyncIterator[Any]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        with contextlib.suppress(Exception):
-            await aclose()
+            await aclose_stream(stream)
 
 
 def _backstop(timeout_s: float | None) -> float | None:
     # The SDK's own timeout should fire first (its error is typed); this catches members
     # that have none. The grace keeps the two from racing.
     return None if timeout_s is None else timeout_s + 0.5
-
-
-def _bind_tools(
-    model: MemberRunnable,
-    tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-    kwargs: dict[str, Any],
-) -> MemberRunnable:
-    inner = innermost(model)
-    bind_tools = getattr(inner, "bind_tools", None)
-    if bind_tools is None:
-        msg = f"fallback member {type(inner).__name__} cannot bind tools"
-        raise GlobalAPIError(msg)
-    bound: MemberRunnable = bind_tools(tools, **kwargs)
-    if isinstance(model, RunnableBinding):
-        # Keep what was bound before (stop words, temperature...), minus the old tools.
-        extra = {k: v for k, v in model.kwargs.items() if k not in ("tools", "tool_choice")}
-        if extra:
-            bound = bound.bind(**extra)
-    return bound

@@ -1,4 +1,4 @@
-"""Fallback members: their identity, context window, price, and SDK retries turned off.
+"""Fallback members: their identity, context window, price, SDK retries off, tools bound.
 
 A member is any chat model, or a chat model with tools bound (a `RunnableBinding`).
 Inside a chain its SDK must not retry on its own: the openai SDK's two retries per
@@ -10,6 +10,7 @@ SDK clients; members whose retries cannot be changed are used as given, with a w
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -17,11 +18,19 @@ from typing import Any, cast
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableBinding
+from langchain_core.tools import BaseTool
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.errors import GlobalAPIError
 
-__all__ = ["Member", "describe_member", "innermost", "without_sdk_retries"]
+__all__ = [
+    "Member",
+    "bind_member_tools",
+    "describe_member",
+    "innermost",
+    "without_sdk_retries",
+]
 
 MemberRunnable = Runnable[LanguageModelInput, BaseMessage]
 
@@ -115,3 +124,27 @@ def without_sdk_retries(runnable: MemberRunnable, index: int) -> MemberRunnable:
             stacklevel=4,
         )
     return runnable
+
+
+def bind_member_tools(
+    model: MemberRunnable,
+    tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+    kwargs: dict[str, Any],
+) -> MemberRunnable:
+    """Bind `tools` to a member's innermost chat model, keeping what was bound before.
+
+    Raises:
+        GlobalAPIError: The member's model has no `bind_tools`.
+    """
+    inner = innermost(model)
+    bind_tools = getattr(inner, "bind_tools", None)
+    if bind_tools is None:
+        msg = f"fallback member {type(inner).__name__} cannot bind tools"
+        raise GlobalAPIError(msg)
+    bound: MemberRunnable = bind_tools(tools, **kwargs)
+    if isinstance(model, RunnableBinding):
+        # Keep what was bound before (stop words, temperature...), minus the old tools.
+        extra = {k: v for k, v in model.kwargs.items() if k not in ("tools", "tool_choice")}
+        if extra:
+            bound = bound.bind(**extra)
+    return bound
