@@ -29,7 +29,7 @@ def llm(fake_server: FakeOpenAIServer) -> ChatGlobalAPI:
 
 def test_missing_key_raises_naming_the_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GLOBAL_API_KEY", raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-should-never-be-used")
+    monkeypatch.setenv("OPENAI_API_KEY", "openai-key-never-sent-to-the-gateway")
     with pytest.raises(MissingAPIKeyError, match="GLOBAL_API_KEY"):
         ChatGlobalAPI()
 
