@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.language_models import BaseLanguageModel
-from langchain_core.load import dumps
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ChatMessage, ToolMessage
 from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import BaseModel, SecretBytes, SecretStr
 
@@ -105,10 +104,37 @@ def identity_json(model: BaseLanguageModel[Any]) -> str:
     return json.dumps(model_identity(model), sort_keys=True, default=str)
 
 
+def _wire_form(message: BaseMessage) -> dict[str, Any]:
+    # Only what a model receives. Ids, response metadata, usage and cost stamps differ
+    # between two runs of the same conversation (and between a fresh answer and its
+    # cached replay), so keying on them would make every later turn miss.
+    form: dict[str, Any] = {"type": message.type, "content": message.content}
+    if message.name:
+        form["name"] = message.name
+    if isinstance(message, AIMessage):
+        calls = [
+            {"name": c["name"], "args": c["args"], "id": c.get("id")} for c in message.tool_calls
+        ]
+        if calls:
+            form["tool_calls"] = calls
+        if "function_call" in message.additional_kwargs:
+            form["function_call"] = message.additional_kwargs["function_call"]
+    if isinstance(message, ToolMessage):
+        form["tool_call_id"] = message.tool_call_id
+        form["status"] = message.status
+    if isinstance(message, ChatMessage):
+        form["role"] = message.role
+    return form
+
+
 def normalized_prompt(messages: list[BaseMessage]) -> str:
-    """LangChain's cache prompt: the serialized messages with their ids removed."""
-    normalized = [
-        message.model_copy(update={"id": None}) if message.id is not None else message
-        for message in messages
-    ]
-    return dumps(normalized)
+    """The conversation as the model sees it (roles, content, names, tool calls), as JSON.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage, HumanMessage
+        >>> a = AIMessage("hi", id="run-1", response_metadata={"id": "chatcmpl-1"})
+        >>> b = AIMessage("hi", id="run-2", response_metadata={"cache": {"hit": True}})
+        >>> normalized_prompt([HumanMessage("x"), a]) == normalized_prompt([HumanMessage("x"), b])
+        True
+    """
+    return json.dumps([_wire_form(m) for m in messages], sort_keys=True, default=str)
