@@ -19,17 +19,25 @@ which is when wrappers start their inner call. With both, the inner call is a pr
 child run: callbacks, LangSmith nesting and the cost tracker see one tree, nothing is
 billed twice, and hints reach the router at any depth.
 
+A wrapper's output is the inner model's answer again, so LangChain's own
+`UsageMetadataCallbackHandler` (which counts every run whose message has `usage_metadata`
+and `response_metadata["model_name"]`) would count it once per wrapper.
+`as_wrapper_message` gives a wrapper a copy of the answer with `model_name` moved to
+`model`: the answering model is still named, the tokens are counted once.
+
 Example:
     >>> child_config(None, {"globalapi_tier": "flash"})["metadata"]
     {'globalapi_tier': 'flash'}
+    >>> as_wrapper_metadata({"model_name": "deepseek-ai/DeepSeek-V4-Flash"})
+    {'model': 'deepseek-ai/DeepSeek-V4-Flash'}
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from langchain_core.callbacks import (
@@ -39,13 +47,15 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.runnables import RunnableConfig, ensure_config
 
 __all__ = [
     "HINT_KEY",
     "THREAD_KEY",
     "WrapperRunMixin",
+    "as_wrapper_message",
+    "as_wrapper_metadata",
     "child_config",
     "lift_routing_keys",
     "run_metadata",
@@ -55,6 +65,8 @@ HINT_KEY = "complexity"
 """`configurable`/metadata key of the per-call routing hint."""
 THREAD_KEY = "thread_id"
 """`configurable`/metadata key of the conversation id (tier floors per thread)."""
+
+_M = TypeVar("_M", bound=BaseMessage)
 
 _STREAM_PARENT: ContextVar[tuple[UUID, RunnableConfig] | None] = ContextVar(
     "globalapi_stream_parent", default=None
@@ -107,6 +119,30 @@ def child_config(
     child.add_metadata(run_manager.inheritable_metadata)
     config["callbacks"] = child
     return config
+
+
+def as_wrapper_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an inner answer's response metadata for a wrapper's output.
+
+    `model_name` moves to `model` (kept if already there): LangChain's usage handler counts
+    a message only when it has a `model_name`, and the inner model's run already counted
+    these tokens (a cache hit consumed none). Our cost tracker reads either key.
+    """
+    copied = dict(metadata)
+    if "model_name" in copied:
+        copied.setdefault("model", copied.pop("model_name"))
+    return copied
+
+
+def as_wrapper_message(message: _M, **metadata: Any) -> _M:
+    """A copy of an inner model's message for a wrapper's output, with `metadata` added.
+
+    A copy, not the object itself: the inner run already reported that object, and its
+    trace must not change after the fact. The copy shares the message's other containers
+    (content, usage, tool calls), which wrappers only read.
+    """
+    updated = {**as_wrapper_metadata(message.response_metadata), **metadata}
+    return message.model_copy(update={"response_metadata": updated})
 
 
 def run_metadata(

@@ -262,7 +262,7 @@ class QualityTripwire:
         """
         meta = response_message.response_metadata
         routing = meta.get("routing") if isinstance(meta.get("routing"), Mapping) else None
-        answered = (routing or {}).get("model") or meta.get("model_name")
+        answered = (routing or {}).get("model") or meta.get("model_name") or meta.get("model")
         with self._lock:
             self._counts["observed"] += 1
             if answered and answered == self.reference_model:

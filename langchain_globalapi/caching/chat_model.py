@@ -20,13 +20,14 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, PrivateAttr
 
-from langchain_globalapi._runs import HINT_KEY, WrapperRunMixin, child_config, run_metadata
-from langchain_globalapi.caching.entries import (
-    CacheKind,
-    cache_metadata,
-    stamp_miss,
-    without_model_name,
+from langchain_globalapi._runs import (
+    HINT_KEY,
+    WrapperRunMixin,
+    as_wrapper_metadata,
+    child_config,
+    run_metadata,
 )
+from langchain_globalapi.caching.entries import CacheKind, cache_metadata, stamp_miss
 from langchain_globalapi.caching.exact import CacheHit, ExactCache
 from langchain_globalapi.caching.identity import call_llm_string, identity_json, normalized_prompt
 from langchain_globalapi.caching.replay import replay_chunks
@@ -294,7 +295,7 @@ def _tee(
     chunk: BaseMessage, total: AIMessageChunk | None
 ) -> tuple[ChatGenerationChunk, AIMessageChunk]:
     # A copy: the wrapped model's run still aggregates the chunk objects it yielded.
-    metadata = without_model_name(chunk.response_metadata)
+    metadata = as_wrapper_metadata(chunk.response_metadata)
     if isinstance(chunk, AIMessageChunk):
         chunk = chunk.model_copy(update={"response_metadata": metadata})
     else:

@@ -28,6 +28,7 @@ from langchain_core.load import dumps, loads
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, Generation
 
+from langchain_globalapi._runs import as_wrapper_message, as_wrapper_metadata
 from langchain_globalapi.caching.base import CACHE_VERSION
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.costs import price_message
@@ -39,7 +40,6 @@ __all__ = [
     "is_cacheable",
     "stamp_hit",
     "stamp_miss",
-    "without_model_name",
 ]
 
 logger = logging.getLogger("langchain_globalapi.caching")
@@ -180,7 +180,7 @@ def stamp_hit(
     """Copies of cached generations marked as a hit.
 
     The answering model's name moves to `response_metadata["model"]` (see
-    `without_model_name`), so LangChain's usage handler does not bill a hit as a new call,
+    `as_wrapper_metadata`), so LangChain's usage handler does not bill a hit as a new call,
     while `usage_metadata` keeps the original counts so the cost tracker prices the saving.
     """
     stamped: list[Generation] = []
@@ -189,7 +189,7 @@ def stamp_hit(
             stamped.append(generation.model_copy(deep=True))
             continue
         message = generation.message
-        metadata = without_model_name(message.response_metadata)
+        metadata = as_wrapper_metadata(message.response_metadata)
         cost = metadata.get("cost")
         if isinstance(cost, Mapping):
             metadata["cost"] = {**cost, "usd": "0", "cache_hit": True}
@@ -200,24 +200,9 @@ def stamp_hit(
     return stamped
 
 
-def without_model_name(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of response metadata with `model_name` moved to `model`.
-
-    LangChain's `UsageMetadataCallbackHandler` counts a message's tokens only when it has
-    a `model_name`. A wrapper's own run must not be counted: on a miss the wrapped model's
-    run already was, and a hit consumed no tokens. Our cost tracker reads either key.
-    """
-    copied = dict(metadata)
-    if "model_name" in copied:
-        copied.setdefault("model", copied.pop("model_name"))
-    return copied
-
-
 def stamp_miss(message: BaseMessage, kind: CacheKind) -> BaseMessage:
     """A copy of a fresh answer marked as a miss (and hidden from usage double counting)."""
-    metadata = without_model_name(message.response_metadata)
-    metadata["cache"] = cache_metadata(hit=False, kind=kind)
-    return message.model_copy(update={"response_metadata": metadata})
+    return as_wrapper_message(message, cache=cache_metadata(hit=False, kind=kind))
 
 
 def is_cacheable(generations: Sequence[Generation]) -> bool:

@@ -13,10 +13,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage
 
+from langchain_globalapi._runs import as_wrapper_message
 from langchain_globalapi._tokens import estimate_message_tokens
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
@@ -28,6 +29,8 @@ from langchain_globalapi.fallbacks._members import Member
 from langchain_globalapi.fallbacks._policy import RetryPolicy
 
 __all__ = ["CallState", "Decision"]
+
+_M = TypeVar("_M", bound=BaseMessage)
 
 
 @dataclass(frozen=True)
@@ -192,9 +195,13 @@ class CallState:
         return failure, Decision(wait_s=wait)
 
     def on_success(
-        self, member: Member, message: BaseMessage, started: float, *, stamp_cost: bool = True
-    ) -> BaseMessage:
-        """Stamp `response_metadata["fallback"]` (and the cost, if the member did not)."""
+        self, member: Member, message: _M, started: float, *, stamp_cost: bool = True
+    ) -> _M:
+        """The chain's copy of the answer, with `fallback` (and the cost, if the member did not).
+
+        The member's run already reported (and LangChain's usage handler counted) `message`:
+        the copy leaves it untouched and names the model `model`, not `model_name`.
+        """
         self.attempts.append(
             {
                 "model": member.model,
@@ -204,7 +211,7 @@ class CallState:
                 "latency_ms": round((time.monotonic() - started) * 1000, 1),
             }
         )
-        message.response_metadata["fallback"] = self.metadata(member)
+        stamps: dict[str, Any] = {"fallback": self.metadata(member)}
         if (
             stamp_cost
             and isinstance(message, AIMessage)
@@ -212,8 +219,8 @@ class CallState:
         ):
             call = price_message(message, self.settings.catalog)
             if call is not None:
-                message.response_metadata["cost"] = call.as_metadata()
-        return message
+                stamps["cost"] = call.as_metadata()
+        return as_wrapper_message(message, **stamps)
 
     def metadata(self, member: Member) -> dict[str, Any]:
         """The `fallback` metadata of an answer `member` served."""

@@ -79,7 +79,9 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
       skipped when the budget says no; a cheaper member later in the list still runs.
     - **Metadata.** Every answer carries `response_metadata["fallback"]` =
       `{"served_by", "attempts": [{"model", "error", "status", "wait_s", "latency_ms"}],
-      "skipped": [...]}` and the `cost` of the member that answered.
+      "skipped": [...]}` and the `cost` of the member that answered. The answering model
+      is `response_metadata["model"]`, not `model_name` (the member's run already named
+      it), so LangChain's usage callbacks count the member's tokens once.
     - When nobody answered: `AllModelsFailedError` (an `AllModelsRateLimitedError`, also a
       `ModelRateLimitError` and `openai.RateLimitError`, when all were rate-limited).
 

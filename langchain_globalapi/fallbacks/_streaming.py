@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Base
 from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_globalapi._runs import as_wrapper_message
 from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import MidStreamError
 from langchain_globalapi.fallbacks._call import CallState
@@ -53,13 +54,19 @@ class StreamRelay:
         self.held: BaseMessageChunk | None = None
 
     def chunks(self, messages: Sequence[BaseMessageChunk]) -> Iterator[ChatGenerationChunk]:
-        for message in messages:
+        for received in messages:
+            self._observe(received)
+            # Copies named by `model`, not `model_name`: LangChain builds the chain's run
+            # output from these chunks, and the member's run already counted its tokens.
             if self.count == 0:
                 # The first chunk carries the fallback story; merging keeps it.
-                self.state.on_success(self.member, message, self.started, stamp_cost=False)
+                message = self.state.on_success(
+                    self.member, received, self.started, stamp_cost=False
+                )
+            else:
+                message = as_wrapper_message(received)
             self.count += 1
             self.delivered.append(message.text)
-            self._observe(message)
             if self.held is not None:
                 yield ChatGenerationChunk(message=self.held)
                 self.held = None
@@ -88,7 +95,8 @@ class StreamRelay:
             )
             call = price_message(total, self.state.settings.catalog)
             if call is not None:
-                last.response_metadata["cost"] = call.as_metadata()
+                metadata = {**last.response_metadata, "cost": call.as_metadata()}
+                last = last.model_copy(update={"response_metadata": metadata})
         if last.content or last.response_metadata or getattr(last, "usage_metadata", None):
             yield ChatGenerationChunk(message=last)
 

@@ -28,7 +28,12 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
-from langchain_globalapi._runs import WrapperRunMixin, child_config, lift_routing_keys
+from langchain_globalapi._runs import (
+    WrapperRunMixin,
+    as_wrapper_message,
+    child_config,
+    lift_routing_keys,
+)
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
@@ -375,7 +380,9 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         if not isinstance(message, AIMessage):  # pragma: no cover - chat models return AIMessage
             message = AIMessage(content=message.content)
         routing = routed.decision.as_metadata()
-        message.response_metadata["routing"] = routing
+        # A copy named by `model`, not `model_name`: the tier's run already reported (and
+        # counted) this message.
+        message = as_wrapper_message(message, routing=routing)
         self._record_spend(message, routed.decision)
         observe_safely(self.tripwire, messages, message, routed.request_id, routed.task)
         return ChatResult(
