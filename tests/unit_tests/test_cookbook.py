@@ -49,3 +49,8 @@ def test_recipe_runs(
         with FakeOpenAIServer() as server:
             test(server)
     assert tests or capsys.readouterr().out.strip(), f"recipe {name} printed nothing"
+
+
+def test_no_recipe_shows_an_empty_output_block() -> None:
+    for path in sorted(COOKBOOK.glob("*.md")):
+        assert "```\n```" not in path.read_text(encoding="utf-8"), f"{path.name}: empty block"
