@@ -14,15 +14,19 @@ from langchain_globalapi.caching.memory import InMemoryStore
 from langchain_globalapi.caching.redis_store import RedisStore
 from langchain_globalapi.caching.semantic import DEFAULT_SIMILARITY_THRESHOLD, SemanticCache
 from langchain_globalapi.caching.sqlite import SQLiteStore
+from langchain_globalapi.caching.verifier import AsyncCacheVerifier, CacheVerifier, LLMVerifier
 
 __all__ = [
     "DEFAULT_SIMILARITY_THRESHOLD",
+    "AsyncCacheVerifier",
     "CacheHit",
     "CacheStats",
     "CacheStore",
+    "CacheVerifier",
     "CachedChatModel",
     "ExactCache",
     "InMemoryStore",
+    "LLMVerifier",
     "LexicalGuard",
     "RedisStore",
     "SQLiteStore",

@@ -129,3 +129,11 @@ STOPWORDS = frozenset(
         "if", "so", "more", "less", "last", "all", "ago", "later", "before", "after",
     }
 )  # fmt: skip
+# Words that tie a phrase to its role ("convert miles TO km", "soda FOR powder"). The same
+# words in a new order with these in the same sequence are swapped roles; when these move
+# with their phrases ("from Paris to Rome" / "to Rome from Paris") it is a rewording.
+ROLE_LINKS = ORDER_LINKS | frozenset(
+    {"for", "in", "on", "at", "of", "as", "per", "about", "via", "under", "between", "instead"}
+)
+# Symmetric joins: "let and const" = "const and let".
+SYMMETRIC_LINKS = frozenset({"and", "or", "vs", "versus"})

@@ -12,7 +12,9 @@ an answer. Each rule below is one small function; the word lists live in `_guard
   prefixes: un-/dis-/in- negations, in-/out-, up-/down-, en-/de-, im-/ex-, over-/under-...);
 - quoted: the same quoted strings in the same order;
 - names: the same names (case, spacing and camelCase ignored, "US" = "American"), and the
-  same order where a linking word makes order meaningful ("from A to B", "A than B").
+  same order where a linking word makes order meaningful ("from A to B", "A than B");
+- order: not exactly the same words (numbers included) in a different order, which is
+  swapped roles ("miles to km" / "km to miles", "federal law override state law").
 
 Example:
     >>> guard = LexicalGuard()
@@ -25,6 +27,8 @@ Example:
     >>> guard.refusal("Bake at 180°C?", "Bake at 180°F?")
     'units'
     >>> guard.refusal("Migrate from MySQL to PostgreSQL", "Migrate from PostgreSQL to MySQL")
+    'order'
+    >>> guard.refusal("How do I convert miles to km?", "How do I convert km to miles?")
     'order'
 """
 
@@ -337,12 +341,69 @@ def _names_refusal(mine: list[_Token], theirs: list[_Token]) -> str | None:
     return None
 
 
+# ---- word order: the same words, rearranged ----------------------------------------------
+
+
+def _words(tokens: list[_Token]) -> list[tuple[str, str]]:
+    """(word, stem) of every word and number, in the order written; punctuation dropped."""
+    return [
+        (token.word, token.word.replace(",", "") if token.is_number else _stem(token.word))
+        for token in tokens
+        if token.is_number or token.is_word
+    ]
+
+
+def _segments(text: list[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """Runs of stems between role links, the links kept; parts joined by "and"/"or" sorted."""
+    segments: list[tuple[str, ...]] = []
+    run: list[list[str]] = [[]]
+    for word, stem in [*text, ("", "")]:
+        if word in words.ROLE_LINKS or not word:
+            parts = sorted(tuple(part) for part in run if part)
+            segments.append(tuple(stem for part in parts for stem in part))
+            if word:
+                segments.append((word,))
+            run = [[]]
+        elif word in words.SYMMETRIC_LINKS:
+            run.append([])
+        else:
+            run[-1].append(stem)
+    return [segment for segment in segments if segment]
+
+
+def _skeleton(segments: list[tuple[str, ...]]) -> list[str]:
+    return [segment[0] if segment[0] in words.ROLE_LINKS else "" for segment in segments]
+
+
+def _order_refusal(mine: list[_Token], theirs: list[_Token]) -> str | None:
+    """The same words with the same role links, but the phrases between them swapped.
+
+    "Convert miles to kilometers" / "Convert kilometers to miles", "Does federal law override
+    state law?" / "Does state law override federal law?": embeddings score these 0.99+, and a
+    rewording almost never reuses every word and only moves them. Function words count, so a
+    restructured rewording passes ("Is my data encrypted?" / "Do you encrypt my data?"); so
+    does one whose links move with their phrases ("from Paris to Rome" / "to Rome from
+    Paris") and a swap around "and"/"or" ("let and const" / "const and let").
+    """
+    left, right = _words(mine), _words(theirs)
+    stems_left, stems_right = [stem for _, stem in left], [stem for _, stem in right]
+    if stems_left == stems_right or sorted(stems_left) != sorted(stems_right):
+        return None
+    segments_left, segments_right = _segments(left), _segments(right)
+    if segments_left == segments_right:
+        return None
+    if _skeleton(segments_left) == _skeleton(segments_right):
+        return "order"
+    return None
+
+
 @dataclass(frozen=True)
 class LexicalGuard:
     """Decides whether a cached question may answer a new one, beyond embedding similarity.
 
     Each check can be switched off; all are on by default. `numbers` also compares units,
-    `quoted` and `names` also compare order.
+    `quoted` and `names` also compare order; `order` refuses the same words rearranged
+    (swapped roles).
 
     Example:
         >>> LexicalGuard(names=False).allows("Weather in Paris?", "Weather in London?")
@@ -357,6 +418,7 @@ class LexicalGuard:
     negations: bool = True
     quoted: bool = True
     names: bool = True
+    order: bool = True
 
     def allows(self, question: str, cached_question: str | None) -> bool:
         """True when nothing that flips an answer differs between the two questions."""
@@ -366,7 +428,8 @@ class LexicalGuard:
         """Why the hit is refused, or `None` to allow it.
 
         Reasons: `"numbers"`, `"units"`, `"negation"`, `"quoted"`, `"names"`, `"order"`
-        (same quoted strings or names in a different order), `"unknown cached question"`.
+        (same quoted strings, linked names or words in a different order),
+        `"unknown cached question"`.
         """
         if cached_question is None:
             return "unknown cached question"
@@ -382,4 +445,6 @@ class LexicalGuard:
             reason = _quoted_refusal(question, cached_question)
         if self.names and not reason:
             reason = _names_refusal(mine, theirs)
+        if self.order and not reason:
+            reason = _order_refusal(mine, theirs)
         return reason

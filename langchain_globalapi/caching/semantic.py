@@ -8,7 +8,11 @@ wrong answers out, each one a measured failure of the popular semantic caches:
 2. Candidates come only from the entry's *scope*: the hash of the model, its parameters,
    tools, the system prompt and every earlier turn. Nothing is post-filtered after a top-1.
 3. A candidate above the similarity threshold must also pass the `LexicalGuard`:
-   numbers, negations, quoted strings and names must agree.
+   numbers, negations, quoted strings, names and word order must agree.
+
+Optionally (`verifier=`, e.g. `LLMVerifier`), the best candidate that passed both is
+checked once more, and served only if the verifier says yes. Semantic hits are stamped
+`response_metadata["cache"]["verified"]`: True when a verifier approved, False without one.
 
 Example:
     >>> from langchain_globalapi import ChatGlobalAPI, CachedChatModel, GlobalAPIEmbeddings
@@ -31,6 +35,8 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -39,7 +45,7 @@ from langchain_core._api.beta_decorator import suppress_langchain_beta_warning
 from langchain_core.embeddings import Embeddings
 from langchain_core.load import loads
 from langchain_core.messages import BaseMessage, HumanMessage
-from langchain_core.outputs import Generation
+from langchain_core.outputs import ChatGeneration, Generation
 
 from langchain_globalapi.caching.base import CacheStore, Vector, scope_key
 from langchain_globalapi.caching.entries import CacheEntry
@@ -47,6 +53,7 @@ from langchain_globalapi.caching.exact import CacheHit, ExactCache
 from langchain_globalapi.caching.guard import LexicalGuard
 from langchain_globalapi.caching.identity import normalized_prompt
 from langchain_globalapi.caching.vectors import as_unit_vector
+from langchain_globalapi.caching.verifier import AsyncCacheVerifier, CacheVerifier
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import CacheConfigError
 
@@ -55,6 +62,8 @@ __all__ = ["DEFAULT_SIMILARITY_THRESHOLD", "SemanticCache"]
 #: Cosine similarity a candidate needs (all-MiniLM-L6-v2; see BENCHMARKS.md "## Cache").
 DEFAULT_SIMILARITY_THRESHOLD = 0.85
 _EMBEDDING_MEMO = 256
+
+logger = logging.getLogger("langchain_globalapi.caching")
 
 
 class SemanticCache(ExactCache):
@@ -66,6 +75,9 @@ class SemanticCache(ExactCache):
         threshold: Cosine similarity in [0, 1] a cached question needs; 1 is exact only.
         guard: The lexical guard; `None` disables it (not recommended: see the module doc).
         candidates: How many nearest questions are checked against the guard.
+        verifier: Optional last check on the best candidate, `(question, cached_question)
+            -> bool` (an `averify` method is awaited on the async path); `LLMVerifier`
+            asks a chat model. False or an error refuses the hit (logged), never the call.
         namespace, ttl_s, cache_sampled, catalog: as for `ExactCache`.
 
     Raises:
@@ -88,6 +100,7 @@ class SemanticCache(ExactCache):
         threshold: float = DEFAULT_SIMILARITY_THRESHOLD,
         guard: LexicalGuard | None = None,
         candidates: int = 4,
+        verifier: CacheVerifier | None = None,
         namespace: str = "",
         ttl_s: float | None = None,
         cache_sampled: bool = False,
@@ -106,6 +119,7 @@ class SemanticCache(ExactCache):
         self.threshold = threshold
         self.guard = guard if guard is not None else LexicalGuard()
         self.candidates = candidates
+        self.verifier = verifier
         # A miss embeds the question, and the store that follows reuses the vector.
         self._memo: OrderedDict[str, Vector] = OrderedDict()
         self._memo_lock = threading.Lock()
@@ -168,13 +182,69 @@ class SemanticCache(ExactCache):
             return None
         return self._remember(question, as_unit_vector(embedded))
 
+    def _guarded(
+        self, question: str, candidates: list[tuple[str, float]], entries: list[CacheEntry | None]
+    ) -> tuple[CacheEntry, str, float] | None:
+        """The nearest candidate the guard allows: (entry, its question, similarity)."""
+        for (_, similarity), entry in zip(candidates, entries, strict=True):
+            cached = None if entry is None else entry.question
+            if entry is not None and cached is not None and self.guard.allows(question, cached):
+                return entry, cached, similarity
+        return None
+
+    def _stamped(self, entry: CacheEntry, similarity: float, *, verified: bool) -> CacheHit:
+        hit = self._hit(entry, "semantic", similarity)
+        for generation in hit.generations:
+            if isinstance(generation, ChatGeneration):  # each hit owns its message copy
+                generation.message.response_metadata["cache"]["verified"] = verified
+        return hit
+
+    def _refused(self, question: str, cached: str, verdict: object) -> bool:
+        if verdict is True:
+            return False
+        # A verifier is a judgment call, not a failure: log, and the caller misses.
+        logger.info("cache verifier refused %r for cached %r", question, cached)
+        return True
+
     def _best(
         self, question: str, candidates: list[tuple[str, float]], entries: list[CacheEntry | None]
     ) -> CacheHit | None:
-        for (_, similarity), entry in zip(candidates, entries, strict=True):
-            if entry is not None and self.guard.allows(question, entry.question):
-                return self._hit(entry, "semantic", similarity)
-        return None
+        chosen = self._guarded(question, candidates, entries)
+        if chosen is None:
+            return None
+        entry, cached, similarity = chosen
+        if self.verifier is None:
+            return self._stamped(entry, similarity, verified=False)
+        try:
+            verdict = self.verifier(question, cached)
+        except Exception as error:
+            self._warn("verification", error)
+            return None
+        if self._refused(question, cached, verdict):
+            return None
+        return self._stamped(entry, similarity, verified=True)
+
+    async def _abest(
+        self, question: str, candidates: list[tuple[str, float]], entries: list[CacheEntry | None]
+    ) -> CacheHit | None:
+        chosen = self._guarded(question, candidates, entries)
+        if chosen is None:
+            return None
+        entry, cached, similarity = chosen
+        verifier = self.verifier
+        if verifier is None:
+            return self._stamped(entry, similarity, verified=False)
+        try:
+            if isinstance(verifier, AsyncCacheVerifier):
+                verdict = await verifier.averify(question, cached)
+            else:
+                verdict = await asyncio.to_thread(verifier, question, cached)
+        except Exception as error:
+            self._warn("verification", error)
+            return None
+        if self._refused(question, cached, verdict):
+            return None
+        return self._stamped(entry, similarity, verified=True)
 
     def _above_threshold(self, found: list[tuple[str, float]]) -> list[tuple[str, float]]:
         return [(key, similarity) for key, similarity in found if similarity >= self.threshold]
@@ -223,7 +293,7 @@ class SemanticCache(ExactCache):
         except Exception as error:
             self._warn("semantic lookup", error)
             return None
-        return self._best(question, found, entries)
+        return await self._abest(question, found, entries)
 
     def _index(
         self, key: str, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None

@@ -186,3 +186,48 @@ def test_names_in_the_same_direction_or_unlinked_pass(question: str, cached: str
 )
 def test_names_are_normalized_before_comparison(question: str, cached: str) -> None:
     assert LexicalGuard().refusal(question, cached) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "cached"),
+    [
+        ("How do I convert kilometers to miles?", "How do I convert miles to kilometers?"),
+        ("Does state law override federal law?", "Does federal law override state law?"),
+        (
+            "Can I substitute baking powder for baking soda?",
+            "Can I substitute baking soda for baking powder?",
+        ),
+        ("Does Python 2 code run on Python 3?", "Does Python 3 code run on Python 2?"),
+        (
+            "If it's noon in London, what time is it in New York?",
+            "If it's noon in New York, what time is it in London?",
+        ),
+        ("Does Bob owe Alice money?", "Does Alice owe Bob money?"),  # no linking word
+    ],
+)
+def test_same_words_with_swapped_roles_are_refused(question: str, cached: str) -> None:
+    assert LexicalGuard().refusal(question, cached) == "order"
+
+
+@pytest.mark.parametrize(
+    ("question", "cached"),
+    [
+        ("How do I convert miles to kilometers?", "how do i convert miles to kilometers"),
+        ("Do you encrypt my data?", "Is my data encrypted?"),  # restructured, other words
+        ("What's your policy on returns?", "What is your return policy?"),
+        ("Flights to Rome from Paris", "Flights from Paris to Rome"),  # links move along
+        ("My app crashes after upgrading", "After upgrading my app crashes"),  # clause moved
+        ("Difference between const and let?", "Difference between let and const?"),  # symmetric
+    ],
+)
+def test_identical_questions_and_true_paraphrases_pass_the_order_rule(
+    question: str, cached: str
+) -> None:
+    assert LexicalGuard().refusal(question, cached) is None
+
+
+def test_order_rule_can_be_switched_off() -> None:
+    guard = LexicalGuard(order=False)
+    assert guard.allows(
+        "Does state law override federal law?", "Does federal law override state law?"
+    )
