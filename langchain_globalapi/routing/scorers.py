@@ -367,24 +367,12 @@ class LengthScorer(ComplexityScorer):
 
 
 # Names that moved to heuristic.py, still importable from here. Resolved on first access because
-# heuristic.py subclasses ComplexityScorer from this module: an eager import would be a cycle.
-_HEURISTIC_NAMES = frozenset(
-    (
-        "HEAD_CHARS",
-        "HEURISTIC_BIAS",
-        "HEURISTIC_SIGNAL_NAMES",
-        "HEURISTIC_WEIGHTS",
-        "TAIL_CHARS",
-        "HeuristicScorer",
-        "heuristic_signal_values",
-    )
-)
-
-
 def __getattr__(name: str) -> Any:
-    if name in _HEURISTIC_NAMES:
-        from langchain_globalapi.routing import heuristic  # noqa: PLC0415
+    # heuristic.py subclasses ComplexityScorer from this module, so its names are re-exported
+    # lazily: an eager import would be a cycle.
+    from langchain_globalapi.routing import heuristic  # noqa: PLC0415
 
+    if name in heuristic.__all__:
         return getattr(heuristic, name)
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
