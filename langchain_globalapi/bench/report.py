@@ -267,24 +267,32 @@ class BenchmarkReport:
         except ImportError as exc:  # pragma: no cover - depends on the environment
             msg = "the Pareto plot needs matplotlib: pip install 'langchain-globalapi[bench]'"
             raise ImportError(msg) from exc
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: PLC0415
+
         rows = [r for r in self.rows() if r.usd_per_item is not None]
         front = set(self.pareto_front())
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for row in rows:
-            x, q = float(row.usd_per_item or 0), row.quality
+            # Dollars per 1,000 items reads better than 1e-5 per item.
+            x, q = float(row.usd_per_item or 0) * 1000, row.quality
             color = "tab:green" if row.model in front else "tab:gray"
             error = [[q.value - q.low], [q.high - q.value]]
             ax.errorbar(x, q.value, yerr=error, fmt="o", color=color, capsize=3)
-            ax.annotate(row.model, (x, q.value), textcoords="offset points", xytext=(5, 5))
+            label = row.model.rsplit("/", 1)[-1]
+            ax.annotate(label, (x, q.value), textcoords="offset points", xytext=(5, 5))
         line = sorted(
-            (float(r.usd_per_item or 0), r.quality.value) for r in rows if r.model in front
+            (float(r.usd_per_item or 0) * 1000, r.quality.value) for r in rows if r.model in front
         )
         if line:
             ax.plot(*zip(*line, strict=True), color="tab:green", linestyle="--", label="Pareto")
             ax.legend()
         if rows and min(float(r.usd_per_item or 0) for r in rows) > 0:
             ax.set_xscale("log")
-        ax.set_xlabel("USD per item")
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.margins(x=0.25)  # room for the labels of the cheapest and dearest points
+        ax.set_xlabel("USD per 1,000 items")
         ax.set_ylabel("quality (mean score, 95% CI)")
         ax.set_title(title)
         fig.tight_layout()
