@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_message
+from langchain_globalapi.costs import price_usage
 from langchain_globalapi.errors import MissingAPIKeyError, ModelNotFoundError
 
 if TYPE_CHECKING:
@@ -201,13 +201,10 @@ class ChatGlobalAPI(BaseChatOpenAI):
 
     def _cost_metadata(self, message: AIMessage, served_model: object) -> dict[str, Any] | None:
         # The parent fills `model_name` only after this point; price under the served model.
-        priced = AIMessage(
-            content="",
-            usage_metadata=message.usage_metadata,
-            response_metadata={"model_name": served_model or self.model_name},
-        )
-        call = price_message(priced, self.catalog)
-        return None if call is None else call.as_metadata()
+        if not message.usage_metadata:
+            return None
+        model = str(served_model or self.model_name)
+        return price_usage(message.usage_metadata, model, self.catalog).as_metadata()
 
     def _create_chat_result(
         self,

@@ -53,6 +53,7 @@ __all__ = [
     "ModelSpend",
     "get_globalapi_callback",
     "price_message",
+    "price_usage",
 ]
 
 _ZERO = Decimal(0)
@@ -133,6 +134,25 @@ def price_message(
     model = _model_name(message)
     if not usage or not model:
         return None
+    return price_usage(
+        usage, model, catalog, reference_model=reference_model, cache_hit=_is_cache_hit(message)
+    )
+
+
+def price_usage(
+    usage: Mapping[str, Any],
+    model: str,
+    catalog: Catalog | None = None,
+    *,
+    reference_model: str | None = None,
+    cache_hit: bool = False,
+) -> CallCost:
+    """Price `usage_metadata` reported by `model` (for callers that hold no finished message).
+
+    Example:
+        >>> price_usage({"input_tokens": 1000, "output_tokens": 100}, "gpt-4o").usd
+        Decimal('0.0035')
+    """
     catalog = catalog or Catalog.default()
     reference = reference_model or catalog.reference_model
     input_tokens = int(usage.get("input_tokens", 0))
@@ -144,7 +164,7 @@ def price_message(
     reference_usd = catalog.cost(reference, input_tokens=input_tokens, output_tokens=output_tokens)
     if full is None:
         _warn_unpriced(model)
-    if _is_cache_hit(message):
+    if cache_hit:
         return CallCost(
             model, input_tokens, output_tokens, cached, _ZERO, reference_usd,
             cache_hit=True, saved_by_cache_usd=full or _ZERO,
