@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from langchain_globalapi._redis import redis_client
 from langchain_globalapi.errors import BudgetExceededError, GlobalAPIError
 
 __all__ = ["Budget", "BudgetCheck", "SpendLimit"]
@@ -172,15 +173,7 @@ class _MemoryCounters:
 
 class _RedisCounters:
     def __init__(self, url: str, prefix: str) -> None:
-        try:
-            import redis  # noqa: PLC0415 - optional dependency
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            msg = (
-                "Budget(redis_url=...) needs the redis client: "
-                "pip install 'langchain-globalapi[redis]'"
-            )
-            raise GlobalAPIError(msg) from exc
-        self._client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._client = redis_client(url, owner="Budget(redis_url=...)", timeout_s=2.0)
         self._prefix = prefix
 
     def add(self, keys: Iterable[str], nanos: int, ttl_s: int | None) -> None:
