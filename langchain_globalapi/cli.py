@@ -27,8 +27,8 @@ def _usd(amount: Decimal) -> str:
     return f"${amount:,.2f}"
 
 
-def _name(model_id: str) -> str:
-    info = Catalog.default().get(model_id)
+def _name(model_id: str, catalog: Catalog) -> str:
+    info = catalog.get(model_id)
     return info.display_name if info is not None and info.display_name else model_id
 
 
@@ -63,7 +63,9 @@ def _token_count(_ctx: click.Context, _param: click.Parameter, value: str) -> in
         raise click.BadParameter(str(exc)) from exc
 
 
-def print_estimate(estimate: SpendEstimate, *, title: str = "Monthly spend") -> None:
+def print_estimate(
+    estimate: SpendEstimate, catalog: Catalog, *, title: str = "Monthly spend"
+) -> None:
     """Print an estimate as a table: each model's share and cost, then the baseline."""
     table = Table(title=title)
     table.add_column("model", no_wrap=True)
@@ -71,7 +73,7 @@ def print_estimate(estimate: SpendEstimate, *, title: str = "Monthly spend") -> 
         table.add_column(column, justify="right", no_wrap=True)
     for line in estimate.lines:
         table.add_row(
-            _name(line.model),
+            _name(line.model, catalog),
             f"{line.share * 100:.1f}%",
             f"{_tokens(line.input_tokens)} / {_tokens(line.output_tokens)}",
             _usd(line.input_usd),
@@ -82,7 +84,7 @@ def print_estimate(estimate: SpendEstimate, *, title: str = "Monthly spend") -> 
     table.add_row("mix total", "100%", "", "", "", _usd(estimate.total_usd), style="bold")
     base = estimate.baseline
     table.add_row(
-        f"{_name(base.model)} alone", "", "", _usd(base.input_usd), _usd(base.output_usd),
+        f"{_name(base.model, catalog)} alone", "", "", _usd(base.input_usd), _usd(base.output_usd),
         _usd(estimate.baseline_usd),
     )  # fmt: skip
     console.print(table)
@@ -117,16 +119,13 @@ def estimate(
 ) -> None:
     """Estimate monthly spend for a token volume and model mix, against GPT-4o."""
     try:
+        catalog = _catalog(catalog_path)
         result = estimate_spend(
-            input_tokens,
-            output_tokens,
-            _parse_mix(mix_pairs),
-            baseline=baseline,
-            catalog=_catalog(catalog_path),
+            input_tokens, output_tokens, _parse_mix(mix_pairs), baseline=baseline, catalog=catalog
         )
     except GlobalAPIError as exc:
         raise click.UsageError(str(exc)) from exc
-    print_estimate(result)
+    print_estimate(result, catalog)
 
 
 @main.command()
@@ -277,6 +276,7 @@ def plan(  # noqa: PLR0917 - click passes every option positionally
     render_plan(console, result, title=f"{name}: {len(prompts)} prompts, {how}")
     print_estimate(
         spend,
+        catalog,
         title=f"Monthly spend at {_tokens(Decimal(input_tokens))} in / "
         f"{_tokens(Decimal(output_tokens))} out tokens",
     )
