@@ -92,7 +92,6 @@ def child_config(
     run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
     metadata: dict[str, Any] | None = None,
     *,
-    tags: list[str] | None = None,
     is_async: bool = False,
 ) -> RunnableConfig:
     """A config that makes an inner model call a child run of the wrapper's run.
@@ -101,8 +100,6 @@ def child_config(
     `WrapperRunMixin`; outside any run the config carries just the metadata.
     """
     config: RunnableConfig = {"metadata": dict(metadata or {})}
-    if tags:
-        config["tags"] = list(tags)
     if run_manager is None:
         manager = _from_stream_parent(is_async)
         if manager is not None:
