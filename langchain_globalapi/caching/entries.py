@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,8 +40,6 @@ __all__ = [
     "stamp_hit",
     "stamp_miss",
 ]
-
-logger = logging.getLogger("langchain_globalapi.caching")
 
 CacheKind = Literal["exact", "semantic"]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseLanguageModel
 from langchain_core.messages import AIMessage, BaseMessage, ChatMessage, ToolMessage
-from langchain_core.runnables import Runnable, RunnableBinding
+from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel, SecretBytes, SecretStr
 
 __all__ = ["call_llm_string", "identity_json", "model_identity", "normalized_prompt"]
@@ -65,9 +65,8 @@ def _jsonable(value: Any, depth: int) -> Any:
             return value.model_dump(mode="json")
         except Exception:
             return type(value).__qualname__
-    if isinstance(value, Runnable):
-        return f"{type(value).__module__}.{type(value).__qualname__}"
-    # Anything else is identified by its type: reprs often hold memory addresses.
+    # Anything else (other runnables included) is identified by its type: reprs often
+    # hold memory addresses.
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
