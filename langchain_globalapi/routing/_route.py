@@ -100,15 +100,6 @@ class Router:
         )
         raise RoutingConfigError(msg)
 
-    def _score(
-        self, messages: Sequence[BaseMessage], tools: list[dict[str, Any]] | None
-    ) -> tuple[float, Mapping[str, float]]:
-        both = getattr(self.scorer, "score_with_signals", None)
-        if both is not None:  # one feature extraction for both (scorers from before it: two)
-            score, signals = both(messages, tools=tools)
-            return float(score), signals
-        return self.scorer.score(messages, tools=tools), self.scorer.signals(messages, tools=tools)
-
     def _cut_reason(self, index: int, score: float) -> str:
         cuts = self.thresholds
         low = f"{_fmt(cuts[index - 1])} <= " if index > 0 else ""
@@ -180,12 +171,13 @@ class Router:
         score: float | None = None
         signals: dict[str, float] = {}
         reasons: list[str] = []
-        tools = self.tools or None
         if hinted is not None:
             index = hinted
             reasons.append(f"hint {hint!r}")
         else:
-            score, raw = self._score(messages, tools)
+            # One feature extraction for both (`ComplexityScorer` defines it for every scorer).
+            score, raw = self.scorer.score_with_signals(messages, tools=self.tools or None)
+            score = float(score)
             signals = {k: v for k, v in raw.items() if v}
             index = tier_index(score, self.thresholds)
             reasons.append(self._cut_reason(index, score))
