@@ -103,6 +103,9 @@ class _MemoryBackend:
                 return Admission(False, False, state.cooldown_reason, state.cooldown_until - now)
             if not state.half_open:
                 if claim:
+                    # Trim here too: a healthy member never fails, so `failure` alone
+                    # would let `starts` grow by one timestamp per call, forever.
+                    state.forget_before(now - self._settings.failure_window_s)
                     state.starts.append(now)
                 return Admission(True)
             if now < state.probe_until:
