@@ -124,13 +124,19 @@ class SQLiteStore(CacheStore):
                 self._sweep(now)
 
     def _sweep(self, now: float) -> None:
+        self._delete(
+            "DELETE FROM vectors WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)",
+            "DELETE FROM entries WHERE expires_at <= ?",
+            params=(now,),
+        )
+
+    def _delete(self, *statements: str, params: tuple[float, ...] = ()) -> None:
+        # One transaction that also bumps the generation: mirrors only fetch appended rows,
+        # so after a delete every process must rebuild its own.
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            self._conn.execute(
-                "DELETE FROM vectors WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)",
-                (now,),
-            )
-            self._conn.execute("DELETE FROM entries WHERE expires_at <= ?", (now,))
+            for statement in statements:
+                self._conn.execute(statement, params)
             self._conn.execute("UPDATE meta SET value = value + 1 WHERE name = 'generation'")
             self._conn.execute("COMMIT")
         except BaseException:
@@ -169,15 +175,7 @@ class SQLiteStore(CacheStore):
     def clear(self) -> None:
         """Delete every entry and vector in the file (for every process)."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute("DELETE FROM entries")
-                self._conn.execute("DELETE FROM vectors")
-                self._conn.execute("UPDATE meta SET value = value + 1 WHERE name = 'generation'")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+            self._delete("DELETE FROM entries", "DELETE FROM vectors")
             self._mirrors.clear()
 
     def close(self) -> None:
