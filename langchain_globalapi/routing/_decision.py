@@ -7,7 +7,7 @@ child run's metadata (so LangSmith and the cost tracker see the tier) and is wha
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = ["RoutingDecision"]
@@ -49,7 +49,10 @@ class RoutingDecision:
 
     def as_metadata(self) -> dict[str, Any]:
         """A JSON-friendly dict for `response_metadata["routing"]` and run metadata."""
-        data = asdict(self)
+        # Field by field, not `dataclasses.asdict` (a recursive deep copy, ~18 us against ~2 us):
+        # this runs twice per routed call. `signals` is the one mutable field, so it is copied.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["signals"] = dict(self.signals)
         data["thresholds"] = list(self.thresholds)
         data["overhead_ms"] = round(self.overhead_ms, 4)
         if self.score is not None:
