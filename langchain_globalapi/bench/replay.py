@@ -30,7 +30,7 @@ import numpy as np
 
 from langchain_globalapi.bench.runner import BenchmarkRecord
 from langchain_globalapi.bench.scorers import final_number
-from langchain_globalapi.routing._thresholds import calibrate_thresholds, realized_mix
+from langchain_globalapi.routing._thresholds import calibrate_thresholds
 from langchain_globalapi.routing.datasets import STRONG_MODEL, WEAK_MODEL, load_gsm8k
 from langchain_globalapi.routing.evaluation import DEFAULT_STRONG_COST, DEFAULT_WEAK_COST
 
@@ -146,11 +146,16 @@ class Replay:
         chosen = np.searchsorted(np.asarray(cuts), self.scores, side="right")
         columns = np.arange(len(self.scores))
         ref = self.tiers.index(self.reference)
+        # The tier mix from the choices already made (what `realized_mix` computes one score
+        # at a time): calibrate evaluates thousands of candidates.
+        counts = np.bincount(chosen, minlength=len(self.tiers))
+        n_items = max(len(self.scores), 1)
+        mix = {tier: round(int(n) / n_items, 6) for tier, n in zip(self.tiers, counts, strict=True)}
         return PolicyOutcome(
             thresholds=cuts,
             quality=float(self.quality[chosen, columns].mean()),
             cost=float(self.cost[chosen, columns].mean()),
-            mix=realized_mix(self.scores.tolist(), cuts, self.tiers),
+            mix=mix,
             reference_quality=float(self.quality[ref].mean()),
             reference_cost=float(self.cost[ref].mean()),
         )
