@@ -130,6 +130,16 @@ class SemanticCache(ExactCache):
         self, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
     ) -> tuple[str, str] | None:
         """(last user question, scope) or `None` when the request has no final user turn."""
+        asked = self._last_turn(prompt, messages)
+        if asked is None:
+            return None
+        question, earlier = asked
+        return question, scope_key(self.namespace, llm_string, normalized_prompt(earlier))
+
+    def _last_turn(
+        self, prompt: str, messages: Sequence[BaseMessage] | None
+    ) -> tuple[str, list[BaseMessage]] | None:
+        """(last user question, the turns before it), read from `prompt` without `messages`."""
         if messages is None:
             try:
                 with suppress_langchain_beta_warning():
@@ -144,10 +154,7 @@ class SemanticCache(ExactCache):
         if not messages or not isinstance(messages[-1], HumanMessage):
             return None
         question = messages[-1].text.strip()
-        if not question:
-            return None
-        context = normalized_prompt(list(messages[:-1]))
-        return question, scope_key(self.namespace, llm_string, context)
+        return (question, list(messages[:-1])) if question else None
 
     def _remember(self, question: str, vector: Vector) -> Vector:
         with self._memo_lock:
@@ -255,7 +262,7 @@ class SemanticCache(ExactCache):
         self, generations: Sequence[Generation], prompt: str, messages: Sequence[BaseMessage] | None
     ) -> CacheEntry:
         entry = super()._entry(generations, prompt, messages)
-        asked = self._question(prompt, "", messages)
+        asked = self._last_turn(prompt, messages)
         entry.question = None if asked is None else asked[0]
         return entry
 
