@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_globalapi._redis import redis_client
 from langchain_globalapi.errors import GlobalAPIError
 from langchain_globalapi.fallbacks._classify import Failure, FailureKind
 
@@ -229,17 +230,11 @@ return 0
 
 class _RedisBackend:
     def __init__(self, cooldowns: Cooldowns, url: str, namespace: str) -> None:
-        try:
-            import redis  # noqa: PLC0415 - optional dependency
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            msg = (
-                "Cooldowns(redis_url=...) needs the redis client: "
-                "pip install 'langchain-globalapi[redis]'"
-            )
-            raise GlobalAPIError(msg) from exc
+        self._client = redis_client(url, owner="Cooldowns(redis_url=...)", timeout_s=1.0)
+        import redis  # noqa: PLC0415 - importable: redis_client succeeded
+
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._settings = cooldowns
-        self._client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._prefix = f"globalapi:cooldown:{namespace}:"
         self._admit = self._client.register_script(_ADMIT)
         self._outcome = self._client.register_script(_OUTCOME)
