@@ -55,7 +55,7 @@ from langchain_globalapi.routing._thresholds import (
     realized_mix,
     validate_thresholds,
 )
-from langchain_globalapi.routing._tiers import bind_tier_tools, tier_model_name
+from langchain_globalapi.routing._tiers import bind_tier_tools
 from langchain_globalapi.routing.learned import LearnedScorer
 from langchain_globalapi.routing.scorers import ComplexityScorer, to_messages
 
@@ -227,8 +227,10 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
+        # LangChain reads this on every call: the model names come from the cached tier profiles.
+        router = self._router()
         return {
-            "tiers": {name: tier_model_name(model) for name, model in self.tiers.items()},
+            "tiers": {name: router.model_of(name) for name in self.tiers},
             "thresholds": list(self.thresholds or ()),
             "scorer": type(self.scorer).__name__,
         }
@@ -329,7 +331,7 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
             ...                  {"economy": 0.5, "flash": 0.4, "pro": 0.1})
             {'economy': 0.5, 'flash': 0.4, 'pro': 0.1}
         """
-        tools = [convert_to_openai_tool(tool) for tool in self.bound_tools]
+        tools = self._router().tools
         scores = self.scorer.score_batch(list(sample_inputs), tools=tools or None)
         names = list(self.tiers)
         self.thresholds = calibrate_thresholds(scores, names, target_mix)
