@@ -58,6 +58,7 @@ __all__ = [
     "as_wrapper_metadata",
     "child_config",
     "lift_routing_keys",
+    "model_id_of",
     "run_metadata",
 ]
 
@@ -116,6 +117,21 @@ def child_config(
     child.add_metadata(run_manager.inheritable_metadata)
     config["callbacks"] = child
     return config
+
+
+def model_id_of(model: object) -> str | None:
+    """The model id a chat model sends (`model_name`, `model` or `model_id`), if it has one.
+
+    Example:
+        >>> from langchain_globalapi import ChatGlobalAPI
+        >>> model_id_of(ChatGlobalAPI(model="GA-Economy", api_key="k"))
+        'GA-Economy'
+    """
+    for attribute in ("model_name", "model", "model_id"):
+        value = getattr(model, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def as_wrapper_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:

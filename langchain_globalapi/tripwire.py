@@ -37,6 +37,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
+from langchain_globalapi._runs import model_id_of
 from langchain_globalapi._tripwire_hooks import TripwireCallback, shift_toward_stronger
 from langchain_globalapi.bench.scorers import (
     Scorer,
@@ -227,8 +228,7 @@ class QualityTripwire:
     @property
     def reference_model(self) -> str | None:
         """The reference model's name (its own answers are never re-run)."""
-        name = getattr(self.reference, "model_name", None) or getattr(self.reference, "model", None)
-        return str(name) if name else None
+        return model_id_of(self.reference)
 
     def rate_for(self, routing: Mapping[str, Any] | None) -> float:
         """The sampling rate for an answer with this routing metadata."""

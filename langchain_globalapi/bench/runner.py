@@ -22,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.rate_limiters import InMemoryRateLimiter
 
+from langchain_globalapi._runs import model_id_of
 from langchain_globalapi.bench.golden import GoldenItem, GoldenSet
 from langchain_globalapi.bench.scorers import (
     BUILTIN_SCORERS,
@@ -156,11 +157,7 @@ class _ResultsFile:
 
 
 def _label(model: BaseChatModel) -> str:
-    for attribute in ("model_name", "model"):
-        value = getattr(model, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    return type(model).__name__
+    return model_id_of(model) or type(model).__name__
 
 
 def _resolve_scorers(

@@ -21,6 +21,7 @@ from langchain_core.runnables import Runnable, RunnableBinding
 from langchain_core.tools import BaseTool
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
+from langchain_globalapi._runs import model_id_of
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import GlobalAPIError
 
@@ -65,11 +66,7 @@ def innermost(runnable: Runnable[Any, Any]) -> Runnable[Any, Any]:
 
 def _model_name(runnable: Runnable[Any, Any], index: int) -> str:
     inner = innermost(runnable)
-    for attribute in ("model_name", "model", "model_id"):
-        value = getattr(inner, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    return f"{type(inner).__name__}#{index}"
+    return model_id_of(inner) or f"{type(inner).__name__}#{index}"
 
 
 def describe_member(runnable: MemberRunnable, index: int, catalog: Catalog) -> Member:
