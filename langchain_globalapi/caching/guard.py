@@ -114,9 +114,8 @@ def _stem(word: str) -> str:
 
 
 def _unit(token: _Token) -> str:
-    return words.UNIT_ALIASES.get(token.word) or words.UNIT_ALIASES.get(
-        _stem(token.word), _stem(token.word)
-    )
+    stem = _stem(token.word)
+    return words.UNIT_ALIASES.get(token.word) or words.UNIT_ALIASES.get(stem, stem)
 
 
 def _number_value(tokens: list[_Token], i: int) -> str | None:
@@ -125,7 +124,7 @@ def _number_value(tokens: list[_Token], i: int) -> str | None:
     before = tokens[i - 1].word if i else ""
     after = tokens[i + 1] if i + 1 < len(tokens) else None
     if token.is_number:
-        value = token.word.replace(",", "").rstrip(",")
+        value = token.word.replace(",", "")
         return value.rstrip("0").rstrip(".") if "." in value else value
     if token.word == "one" and (
         before in words.PRONOUN_ONE_AFTER or not after or not after.is_content
@@ -203,10 +202,17 @@ def _stems(values: frozenset[str]) -> frozenset[str]:
 _BEFORE_TO = _stems(words.NEGATING_BEFORE_TO)
 _BEFORE_ING = _stems(words.NEGATING_BEFORE_ING)
 _NEGATING_VERBS = _stems(words.NEGATING_VERBS)
-_OPPOSITE_OF: dict[str, set[str]] = {}
-for _left, _right in words.OPPOSITES:
-    _OPPOSITE_OF.setdefault(_stem(_left), set()).add(_stem(_right))
-    _OPPOSITE_OF.setdefault(_stem(_right), set()).add(_stem(_left))
+
+
+def _opposites_by_stem() -> dict[str, set[str]]:
+    table: dict[str, set[str]] = {}
+    for one, other in words.OPPOSITES:
+        table.setdefault(_stem(one), set()).add(_stem(other))
+        table.setdefault(_stem(other), set()).add(_stem(one))
+    return table
+
+
+_OPPOSITE_OF = _opposites_by_stem()
 
 
 def _negations(tokens: list[_Token]) -> set[str]:
@@ -245,11 +251,15 @@ def _opposite(word: str, others: set[str]) -> bool:
     return False
 
 
+def _word_forms(tokens: list[_Token]) -> set[str]:
+    """Every word as written and as its light stem."""
+    return {form for t in tokens if t.is_word for form in (t.word, _stem(t.word))}
+
+
 def _negation_refusal(mine: list[_Token], theirs: list[_Token]) -> str | None:
     if _negations(mine) != _negations(theirs):
         return "negation"
-    left = {t.word for t in mine if t.is_word} | {_stem(t.word) for t in mine if t.is_word}
-    right = {t.word for t in theirs if t.is_word} | {_stem(t.word) for t in theirs if t.is_word}
+    left, right = _word_forms(mine), _word_forms(theirs)
     only_left, only_right = left - right, right - left
     if any(_opposite(word, only_right) for word in only_left) or any(
         _opposite(word, only_left) for word in only_right
