@@ -26,10 +26,10 @@ from langchain_globalapi.errors import BudgetExceededError, NoCapableTierError, 
 from langchain_globalapi.routing._affinity import ThreadAffinity
 from langchain_globalapi.routing._decision import RoutingDecision
 from langchain_globalapi.routing._thresholds import tier_index
-from langchain_globalapi.routing._tiers import TierProfile, tier_model_name, tier_profile
+from langchain_globalapi.routing._tiers import TierProfile, tier_profile
 from langchain_globalapi.routing.scorers import ComplexityScorer
 
-__all__ = ["HINT_KEY", "THREAD_KEY", "BudgetDowngradeWarning", "Router", "tier_model_name"]
+__all__ = ["BudgetDowngradeWarning", "Router"]
 
 AUTO = "auto"
 _IMAGE_TYPES = frozenset({"image_url", "image", "input_image"})

@@ -1,8 +1,4 @@
-"""Router plumbing: usage, model name and text seen in a stream.
-
-(Hints in `configurable` and the stream's parent run come from the shared
-`WrapperRunMixin` in `langchain_globalapi._runs`.)
-"""
+"""What the router needs from a tier's stream: usage and model name (budgets), text (tripwire)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import PromptFileError, RoutingConfigError
 from langchain_globalapi.estimate import SpendEstimate, estimate_spend
 from langchain_globalapi.routing._decision import RoutingDecision
-from langchain_globalapi.routing._route import tier_model_name
+from langchain_globalapi.routing._tiers import tier_model_name
 from langchain_globalapi.routing.heuristic import HeuristicScorer
 from langchain_globalapi.routing.router import TieredRouterRunnable
 from langchain_globalapi.routing.scorers import ComplexityScorer, LengthScorer
