@@ -309,9 +309,9 @@ def _finished(total: AIMessageChunk, kind: CacheKind) -> BaseMessage:
 
 
 def _replay(hit: CacheHit) -> Iterator[ChatGenerationChunk]:
-    first = hit.generations[0] if hit.generations else None
+    first = hit.generations[0] if hit.generations else ChatGeneration(message=AIMessage(""))
     message = first.message if isinstance(first, ChatGeneration) else None
-    if not isinstance(message, AIMessage):
-        message = AIMessage(content=hit.generations[0].text if hit.generations else "")
+    if not isinstance(message, AIMessage):  # a plain-text generation, or another role
+        message = AIMessage(content=first.text)
     for chunk in replay_chunks(message):
         yield ChatGenerationChunk(message=chunk)
