@@ -23,7 +23,11 @@ def flash(server: FakeOpenAIServer, **kwargs: Any) -> ChatGlobalAPI:
 
 
 class CountingRouter(BaseChatModel):
-    """Stands in for a router: counts routing decisions, then calls its one tier."""
+    """Stands in for a router or any wrapper: counts its calls, then calls `tier` as a child run.
+
+    Also the wrapper double of `tests/unit_tests/test_costs.py` (a model answering through
+    another one, as router and fallback wrappers do).
+    """
 
     tier: BaseChatModel
     decisions: int = 0
