@@ -19,6 +19,7 @@ from pathlib import Path
 
 from langchain_globalapi.routing import HeuristicScorer, LearnedScorer
 from langchain_globalapi.routing.datasets import (
+    DEFAULT_DATA_DIR,
     HELD_OUT_MMLU_SUBJECTS,
     as_arrays,
     is_held_out,
@@ -34,7 +35,6 @@ from langchain_globalapi.routing.evaluation import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
 OUT = REPO / "benchmarks" / "results" / "routing_quality.json"
 COLUMNS = [
     ("apgr", "APGR", 1.0, ""),
@@ -47,7 +47,7 @@ COLUMNS = [
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

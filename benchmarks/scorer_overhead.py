@@ -24,14 +24,12 @@ import numpy as np
 
 from langchain_globalapi.routing import HeuristicScorer, LearnedScorer, LengthScorer
 from langchain_globalapi.routing.datasets import (
+    DEFAULT_DATA_DIR,
     is_held_out,
     load_gsm8k,
     load_mmlu,
     load_unlabelled_prompts,
 )
-
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
 
 
 def load_prompts(data_dir: Path, limit: int) -> list[str]:
@@ -63,7 +61,7 @@ def time_pass(scorer: object, inputs: list) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--prompts", type=int, default=3000)
     parser.add_argument("--passes", type=int, default=3, help="report the pass with lowest p99")
     args = parser.parse_args()

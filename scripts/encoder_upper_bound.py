@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 from langchain_globalapi.routing import LearnedScorer
 from langchain_globalapi.routing.datasets import (
+    DEFAULT_DATA_DIR,
     LabelledPrompt,
     as_arrays,
     is_held_out,
@@ -45,7 +46,6 @@ from langchain_globalapi.routing.datasets import (
 from langchain_globalapi.routing.evaluation import bootstrap_metrics, routing_metrics
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
 FloatArray = npt.NDArray[np.float64]
 LABELS: dict[str, Callable[[LabelledPrompt], float]] = {
     "weak wrong": lambda r: 1.0 - r.weak,
@@ -122,7 +122,7 @@ def cv_apgr(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/emb"))
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument(

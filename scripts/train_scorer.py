@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from langchain_globalapi.routing.datasets import (
+    DEFAULT_DATA_DIR,
     HELD_OUT_MMLU_SUBJECTS,
     LabelledPrompt,
     as_arrays,
@@ -41,7 +42,6 @@ from langchain_globalapi.routing.evaluation import routing_metrics
 from langchain_globalapi.routing.learned import LearnedScorer, WordEmbedding
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_OUT = REPO / "langchain_globalapi" / "routing" / "_weights" / "default.npz"
 HYPERPARAMETERS = {"l2": 1e-3, "dense_l2": 1e-4, "min_count": 3, "max_terms": 30000, "epochs": 300}
 
@@ -99,7 +99,7 @@ def cross_validate(train: list[LabelledPrompt], n_folds: int = 5) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--cv", action="store_true", help="also run subject-grouped 5-fold CV")
     parser.add_argument("--embeddings", type=Path, help="distilled word table (optional)")

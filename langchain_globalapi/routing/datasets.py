@@ -21,6 +21,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+#: Where the project workspace keeps the data: ``shared/data`` beside the repository checkout.
+#: The default of the training scripts, the benchmarks and the tests (it exists only in an
+#: editable checkout inside the workspace; elsewhere pass ``data_dir`` explicitly).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
+
 WEAK_MODEL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 STRONG_MODEL = "gpt-4-1106-preview"
 

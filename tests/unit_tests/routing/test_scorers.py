@@ -20,6 +20,7 @@ from langchain_globalapi.routing import (
     scorers,
 )
 from langchain_globalapi.routing.datasets import (
+    DEFAULT_DATA_DIR,
     HELD_OUT_MMLU_SUBJECTS,
     as_arrays,
     load_mmlu,
@@ -37,7 +38,6 @@ from langchain_globalapi.routing.learned import DENSE_CLIP, DENSE_FEATURES, Word
 from langchain_globalapi.routing.scorers import extract_signals, to_messages, tokenize
 
 REPO = Path(__file__).resolve().parents[3]
-DATA_DIR = REPO.parent / "shared" / "data"
 HARD = (
     "A train leaves at 3pm at 60 km/h and a second at 4pm at 80 km/h. Step by step, derive "
     "when the second catches up, prove your answer is unique, then write Python code that "
@@ -261,9 +261,11 @@ def test_length_baseline_is_prompt_length() -> None:
 
 
 @pytest.mark.data
-@pytest.mark.skipif(not (DATA_DIR / "routellm").is_dir(), reason=f"no shared data at {DATA_DIR}")
+@pytest.mark.skipif(
+    not (DEFAULT_DATA_DIR / "routellm").is_dir(), reason=f"no shared data at {DEFAULT_DATA_DIR}"
+)
 def test_shipped_weights_beat_the_measured_floor_on_held_out_subjects() -> None:
-    prompts, weak, strong = as_arrays(load_mmlu(DATA_DIR, HELD_OUT_MMLU_SUBJECTS))
+    prompts, weak, strong = as_arrays(load_mmlu(DEFAULT_DATA_DIR, HELD_OUT_MMLU_SUBJECTS))
     apgr = routing_metrics(LearnedScorer.load_default().score_batch(prompts), weak, strong).apgr
     assert apgr > 0.55  # measured 0.565 (benchmarks/routing_quality.py); length gives 0.52
 
