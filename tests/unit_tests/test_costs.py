@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 from langchain_core.caches import InMemoryCache
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage
 
 from langchain_globalapi import (
     Budget,
@@ -27,8 +25,8 @@ from langchain_globalapi import (
     get_globalapi_callback,
     price_message,
 )
-from langchain_globalapi._runs import child_config
 from langchain_globalapi.testing import FakeOpenAIServer
+from tests.unit_tests.caching._cache_helpers import CountingRouter
 
 FLASH = "deepseek-ai/DeepSeek-V4-Flash"
 
@@ -105,30 +103,10 @@ def test_langchain_cache_hit_is_not_billed(fake_server: FakeOpenAIServer) -> Non
     assert cb.saved_by_cache_usd == first_cost
 
 
-class _Wrapper(BaseChatModel):
-    """A chat model that answers by calling another one, as router/fallback wrappers do."""
-
-    inner: BaseChatModel
-
-    @property
-    def _llm_type(self) -> str:
-        return "test-wrapper"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        answer = self.inner.invoke(messages, config=child_config(run_manager))
-        return ChatResult(generations=[ChatGeneration(message=answer)])
-
-
 def test_wrapped_model_is_billed_once(fake_server: FakeOpenAIServer) -> None:
     inner = ChatGlobalAPI(api_key="k", base_url=fake_server.base_url)
     with get_globalapi_callback() as cb:
-        _Wrapper(inner=_Wrapper(inner=inner)).invoke("hello")
+        CountingRouter(tier=CountingRouter(tier=inner)).invoke("hello")
     assert cb.calls == 1
 
 
