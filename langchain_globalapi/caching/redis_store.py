@@ -15,17 +15,16 @@ import threading
 import uuid
 import weakref
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
+from langchain_globalapi._redis import redis_client
 from langchain_globalapi.caching.base import CacheStore, Vector
 from langchain_globalapi.caching.vectors import ScopeMatrix
 from langchain_globalapi.errors import CacheConfigError
 
 __all__ = ["RedisStore"]
 
-_SCHEMES = ("redis", "rediss", "unix")
 _KEY_BYTES = 64  # entry keys are sha256 hex digests
 _HEADER = b"globalapi-vectors:"
 
@@ -86,18 +85,10 @@ class RedisStore(CacheStore):
         prefix: str = "globalapi:cache",
         socket_timeout_s: float = 1.0,
     ) -> None:
-        scheme = urlparse(url).scheme
-        if scheme not in _SCHEMES:
-            msg = (
-                f"RedisStore: unsupported URL scheme {scheme!r} in {url!r}; use "
-                "redis://host:port/db, rediss:// (TLS) or unix:///path.sock"
-            )
-            raise CacheConfigError(msg)
-        try:
-            import redis  # noqa: PLC0415 - optional dependency
-        except ImportError as error:
-            msg = 'RedisStore needs the redis client: pip install "langchain-globalapi[redis]"'
-            raise CacheConfigError(msg) from error
+        # Typed loosely: redis-py's stubs type replies as a wide union we check at runtime.
+        self._client: Any = redis_client(
+            url, owner="RedisStore", timeout_s=socket_timeout_s, error=CacheConfigError
+        )
         self.url = url
         self.prefix = prefix
         self.socket_timeout_s = socket_timeout_s
@@ -105,8 +96,6 @@ class RedisStore(CacheStore):
             "socket_timeout": socket_timeout_s,
             "socket_connect_timeout": socket_timeout_s,
         }
-        # Typed loosely: redis-py's stubs type replies as a wide union we check at runtime.
-        self._client: Any = redis.Redis.from_url(url, **self._client_options)
         self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
             weakref.WeakKeyDictionary()
         )
