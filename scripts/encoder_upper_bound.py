@@ -39,6 +39,7 @@ from langchain_globalapi.routing.datasets import (
     DEFAULT_DATA_DIR,
     LabelledPrompt,
     as_arrays,
+    cv_folds,
     is_held_out,
     load_gsm8k,
     load_mmlu,
@@ -88,26 +89,13 @@ def knn(k: int) -> Callable[[FloatArray, FloatArray, FloatArray], FloatArray]:
     return fit_predict
 
 
-def folds_of(rows: list[LabelledPrompt], n_folds: int = 5) -> npt.NDArray[np.int64]:
-    """Subject-grouped folds (GSM8K by row), as ``scripts/train_scorer.py --cv``."""
-    subjects = sorted({r.group for r in rows if r.group.startswith("mmlu/")})
-    return np.asarray(
-        [
-            subjects.index(r.group) % n_folds
-            if r.group.startswith("mmlu/")
-            else int(r.group.split("/")[1]) // 2 % n_folds
-            for r in rows
-        ]
-    )
-
-
 def cv_apgr(
     method: Callable[[FloatArray, FloatArray, FloatArray], FloatArray],
     x: FloatArray,
     y: FloatArray,
     rows: list[LabelledPrompt],
 ) -> dict[str, float]:
-    folds = folds_of(rows)
+    folds = cv_folds(rows)
     oof = np.zeros(len(rows))
     for f in range(folds.max() + 1):
         test = folds == f

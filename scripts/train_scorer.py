@@ -34,6 +34,7 @@ from langchain_globalapi.routing.datasets import (
     HELD_OUT_MMLU_SUBJECTS,
     LabelledPrompt,
     as_arrays,
+    cv_folds,
     is_held_out,
     load_gsm8k,
     load_mmlu,
@@ -77,14 +78,7 @@ def fit(rows: list[LabelledPrompt], **metadata: object) -> LearnedScorer:
 
 
 def cross_validate(train: list[LabelledPrompt], n_folds: int = 5) -> None:
-    subjects = sorted({r.group for r in train if r.group.startswith("mmlu/")})
-
-    def fold(row: LabelledPrompt) -> int:
-        if row.group.startswith("mmlu/"):
-            return subjects.index(row.group) % n_folds
-        return int(row.group.split("/")[1]) // 2 % n_folds
-
-    folds = np.asarray([fold(r) for r in train])
+    folds = cv_folds(train, n_folds)
     oof = np.zeros(len(train))
     for f in range(n_folds):
         test_idx = np.flatnonzero(folds == f)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +126,31 @@ def is_held_out(row: LabelledPrompt) -> bool:
     if kind == "gsm8k":
         return int(name) % 2 == 1
     return False
+
+
+def cv_folds(rows: Sequence[LabelledPrompt], n_folds: int = 5) -> npt.NDArray[np.int64]:
+    """Cross-validation fold of each training row: whole MMLU subjects, GSM8K by row.
+
+    The folds of ``scripts/train_scorer.py --cv`` (model selection) and of
+    ``scripts/encoder_upper_bound.py``: MMLU subjects, in name order, are dealt to the folds in
+    turn, so a fold never sees its own subjects in training; GSM8K row ``i`` goes to fold
+    ``i // 2 % n_folds`` (training rows are the even ones).
+
+    Example:
+        >>> rows = [LabelledPrompt("q", 1.0, 1.0, g) for g in ("mmlu/b", "mmlu/a", "gsm8k/2")]
+        >>> cv_folds(rows, n_folds=2).tolist()
+        [1, 0, 1]
+    """
+    subjects = sorted({r.group for r in rows if r.group.startswith("mmlu/")})
+    return np.asarray(
+        [
+            subjects.index(r.group) % n_folds
+            if r.group.startswith("mmlu/")
+            else int(r.group.split("/")[1]) // 2 % n_folds
+            for r in rows
+        ],
+        dtype=np.int64,
+    )
 
 
 def load_mt_bench(data_dir: Path) -> list[LabelledPrompt]:
