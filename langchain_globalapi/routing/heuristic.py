@@ -65,7 +65,9 @@ _PHRASE_BYTES: tuple[tuple[bytes, bytes], ...] = (
 _LOOKUP = frozenset().union(*_CUE_BYTES, (word for word, _ in _PHRASE_BYTES), (b"b",))
 _OPTION_LINE = re.compile(rb"\n[A-J][.)] ")  # a multiple-choice option line: "A. ..." / "B) ..."
 
-#: The heuristic's signals, in the order :func:`heuristic_signal_values` returns them.
+#: The heuristic's signals, in the order :func:`heuristic_signal_values` returns them. Spelled
+#: out rather than derived from ``SIGNAL_NAMES`` (which adds ``option_chars``): it must follow
+#: that function's return list position by position.
 HEURISTIC_SIGNAL_NAMES: tuple[str, ...] = (
     *CUE_WORDS,
     "chars",

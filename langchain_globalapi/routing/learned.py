@@ -33,7 +33,10 @@ from langchain_globalapi.routing.scorers import (
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Cue features the model sees (``log1p`` of the counts from ``extract_signals``).
+#: Cue features the model sees (``log1p`` of the counts from ``extract_signals``). A weights
+#: format, not a copy of ``SIGNAL_NAMES``: ``save`` stores this list, ``load`` refuses a file
+#: whose list differs, and the dense weights follow this order, so it is spelled out and
+#: changing it means retraining ``_weights/default.npz``.
 DENSE_FEATURES: tuple[str, ...] = (
     "log_chars",
     "code",

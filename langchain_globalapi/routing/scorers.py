@@ -366,10 +366,10 @@ class LengthScorer(ComplexityScorer):
         return {"chars": float(len(conversation.text)), "threshold_chars": self.threshold_chars}
 
 
-# Names that moved to heuristic.py, still importable from here. Resolved on first access because
 def __getattr__(name: str) -> Any:
-    # heuristic.py subclasses ComplexityScorer from this module, so its names are re-exported
-    # lazily: an eager import would be a cycle.
+    # Names that moved to heuristic.py stay importable from here. heuristic.py imports this
+    # module (it subclasses ComplexityScorer), so they are resolved on first access: an eager
+    # import would be a cycle.
     from langchain_globalapi.routing import heuristic  # noqa: PLC0415
 
     if name in heuristic.__all__:
