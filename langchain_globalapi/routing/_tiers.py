@@ -34,6 +34,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableBinding
 
+from langchain_globalapi._runs import model_id_of
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import RoutingConfigError
 
@@ -59,14 +60,6 @@ class TierProfile:
     context_window: int | None = None
     supports_tools: bool = True
     supports_images: bool = True
-
-
-def _leaf_name(model: Any) -> str | None:
-    for attribute in ("model_name", "model", "model_id"):
-        value = getattr(model, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def _largest(windows: Sequence[int | None]) -> int | None:
@@ -110,13 +103,13 @@ def tier_profile(model: Any, catalog: Catalog | None, *, _depth: int = 0) -> Tie
         ]
         return _combine(profiles, serving_decides=True)
     tiers = getattr(model, "tiers", None)
-    if isinstance(tiers, Mapping) and tiers and _leaf_name(model) is None:
+    if isinstance(tiers, Mapping) and tiers and model_id_of(model) is None:
         profiles = [tier_profile(tier, catalog, _depth=depth) for tier in tiers.values()]
         return _combine(profiles, serving_decides=False)
     inner = getattr(model, "model", None)
     if isinstance(inner, Runnable):  # CachedChatModel and similar single-model wrappers
         return tier_profile(inner, catalog, _depth=depth)
-    name = _leaf_name(model)
+    name = model_id_of(model)
     info = catalog.get(name) if catalog is not None and name else None
     if info is None:
         return TierProfile(model=name, models=(name,) if name else ())
