@@ -11,12 +11,12 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk
+from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChunk
 from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_globalapi._runs import as_wrapper_message
-from langchain_globalapi.costs import price_message
+from langchain_globalapi.costs import price_usage
 from langchain_globalapi.errors import MidStreamError
 from langchain_globalapi.fallbacks._call import CallState
 from langchain_globalapi.fallbacks._classify import EmptyResponseError
@@ -88,15 +88,10 @@ class StreamRelay:
         last = self.held or AIMessageChunk(content="")
         self.held = None
         if not self.priced and self.usage is not None:
-            total = AIMessage(
-                content="",
-                usage_metadata=self.usage,
-                response_metadata={"model_name": self.model_name or self.member.model},
-            )
-            call = price_message(total, self.state.settings.catalog)
-            if call is not None:
-                metadata = {**last.response_metadata, "cost": call.as_metadata()}
-                last = last.model_copy(update={"response_metadata": metadata})
+            model = self.model_name or self.member.model
+            call = price_usage(self.usage, model, self.state.settings.catalog)
+            metadata = {**last.response_metadata, "cost": call.as_metadata()}
+            last = last.model_copy(update={"response_metadata": metadata})
         if last.content or last.response_metadata or getattr(last, "usage_metadata", None):
             yield ChatGenerationChunk(message=last)
 
