@@ -90,7 +90,7 @@ def print_estimate(
     console.print(table)
     console.print(
         f"Saving: [bold green]{_usd(estimate.saving_usd)}[/] a month "
-        f"([bold green]{estimate.saving_pct:.0f}%[/] less than {base.model})"
+        f"([bold green]{estimate.saving_pct:.0f}%[/] less than {_name(base.model, catalog)})"
     )
 
 
