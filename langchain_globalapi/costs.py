@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from langchain_globalapi.budgets import Budget
 
 __all__ = [
+    "BilledCall",
     "CallCost",
     "CostTracker",
     "ModelSpend",
@@ -98,6 +99,55 @@ class CallCost:
             "reference_usd": None if self.reference_usd is None else str(self.reference_usd),
             "cache_hit": self.cache_hit,
         }
+
+
+@dataclass(frozen=True)
+class BilledCall:
+    """One model call as billed, exactly once, by the billing core: the event every sink sees.
+
+    The cost tracker sums these, budgets settle their reservations with them, and a usage
+    ledger appends them. A failed attempt (`error` set) is an event too: it carries the
+    error kind and, when the server had streamed part of an answer before failing, the
+    estimated cost of that part (`estimated=True`).
+
+    Attributes:
+        call_id: The call's billing id (the leaf model's stamp; a cache hit gets its own).
+        run_id: The LangChain run of the model that made the call.
+        started_at: Seconds since the epoch when the call started.
+        latency_ms: From start to end (or to the failure).
+        model: The model that answered (or was tried).
+        tier: The router tier the call was made for, if routed.
+        task: The `task` of the call's metadata, if any.
+        request_id: The `request_id` of the call's metadata, if any.
+        cost: What the call cost; `None` for a failure with nothing received.
+        error: The failure kind (`"rate_limit"`, `"server_error"`, ...) or `None`.
+        estimated: Usage estimated from text (a stream that ended early), not reported.
+        attempt: The fallback attempt number (1 when not under a fallback chain).
+        routing_score: The router's score for the request, if routed.
+        cascade: `"cheap"` for a cascade's first answer, `"escalated"` for its second.
+        shadow: A tripwire's re-check on the reference model.
+    """
+
+    call_id: str
+    run_id: str
+    started_at: float
+    latency_ms: float
+    model: str
+    tier: str | None = None
+    task: str | None = None
+    request_id: str | None = None
+    cost: CallCost | None = None
+    error: str | None = None
+    estimated: bool = False
+    attempt: int = 1
+    routing_score: float | None = None
+    cascade: str | None = None
+    shadow: bool = False
+
+    @property
+    def cache_hit(self) -> bool:
+        """Answered from a cache at $0."""
+        return self.cost is not None and self.cost.cache_hit
 
 
 def _is_cache_hit(message: BaseMessage) -> bool:
