@@ -23,6 +23,7 @@ __all__ = [
     "AllModelsFailedError",
     "AllModelsRateLimitedError",
     "BudgetExceededError",
+    "BudgetUnavailableError",
     "CacheConfigError",
     "CatalogError",
     "GlobalAPIError",
@@ -71,6 +72,14 @@ class BudgetExceededError(GlobalAPIError):
     def __init__(self, message: str, *, limits: Sequence[Any] = ()) -> None:
         super().__init__(message)
         self.limits = tuple(limits)
+
+
+class BudgetUnavailableError(GlobalAPIError):
+    """A budget's shared store cannot be reached, so a hard limit cannot be checked.
+
+    Raised only for hard limits with `Budget(on_unavailable="refuse")` (the default);
+    soft limits fail open with a warning.
+    """
 
 
 class GoldenSetError(GlobalAPIError, ValueError):

@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage
 
+from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import as_wrapper_message
 from langchain_globalapi._tokens import estimate_message_tokens
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import AllModelsFailedError, AllModelsRateLimitedError
 from langchain_globalapi.fallbacks._classify import Failure, FailureKind, classify_error
 from langchain_globalapi.fallbacks._cooldowns import Admission

@@ -15,8 +15,8 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChun
 from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_globalapi._pricing import price_usage
 from langchain_globalapi._runs import as_wrapper_message
-from langchain_globalapi.costs import price_usage
 from langchain_globalapi.errors import MidStreamError
 from langchain_globalapi.fallbacks._call import CallState
 from langchain_globalapi.fallbacks._classify import EmptyResponseError

@@ -28,6 +28,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
+from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import (
     WrapperRunMixin,
     as_wrapper_message,
@@ -37,7 +38,6 @@ from langchain_globalapi._runs import (
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import RoutingConfigError
 from langchain_globalapi.routing._affinity import ThreadAffinity
 from langchain_globalapi.routing._decision import RoutingDecision
