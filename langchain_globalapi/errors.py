@@ -26,6 +26,7 @@ __all__ = [
     "BudgetUnavailableError",
     "CacheConfigError",
     "CatalogError",
+    "EmptyInputError",
     "GlobalAPIError",
     "GoldenSetError",
     "MidStreamError",
@@ -80,6 +81,10 @@ class BudgetUnavailableError(GlobalAPIError):
     Raised only for hard limits with `Budget(on_unavailable="refuse")` (the default);
     soft limits fail open with a warning.
     """
+
+
+class EmptyInputError(GlobalAPIError, ValueError):
+    """A model was called with an empty message list; nothing was sent, cached or billed."""
 
 
 class GoldenSetError(GlobalAPIError, ValueError):

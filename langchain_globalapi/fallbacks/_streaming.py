@@ -60,9 +60,8 @@ class StreamRelay:
             # output from these chunks, and the member's run already counted its tokens.
             if self.count == 0:
                 # The first chunk carries the fallback story; merging keeps it.
-                message = self.state.on_success(
-                    self.member, received, self.started, stamp_cost=False
-                )
+                fallback = self.state.on_success(self.member, self.started)
+                message = as_wrapper_message(received, fallback=fallback)
             else:
                 message = as_wrapper_message(received)
             self.count += 1
