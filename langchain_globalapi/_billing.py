@@ -88,6 +88,21 @@ _SEEN_KEYS = 65_536  # keys remembered per handler; one call's runs end within m
 _BILLING_ERRORS = (BudgetExceededError, BudgetUnavailableError)
 
 
+class _RefusalLogFilter(logging.Filter):
+    """Drops LangChain's log line for a budget refusal raised from a handler on purpose.
+
+    LangChain logs "Error in X.on_chat_model_start callback" for every handler error,
+    even one it re-raises because the handler asked for it; a refusal is not a fault.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(f"{error.__name__}(" in message for error in _BILLING_ERRORS)
+
+
+logging.getLogger("langchain_core.callbacks.manager").addFilter(_RefusalLogFilter())
+
+
 def new_call_id() -> str:
     """A fresh billing id.
 

@@ -3,7 +3,9 @@
 A `Budget` is enforced wherever it is attached (`get_globalapi_callback(budget=...)`, a
 `CostTracker`, the router, the fallback wrapper, the tripwire): every model call
 **reserves** its worst-case cost before it is sent, and a *hard* limit that cannot take
-the reservation refuses the call with `BudgetExceededError` before any request is made.
+the reservation refuses the call with `BudgetExceededError` before any request is made
+(a call whose worst case does not fit is still let through when nothing else is in
+flight and the limit is not yet reached, so a limit is overshot by at most one call).
 When the call ends the reservation is **settled** to what the call really cost (or
 **released** when it failed), so fifty calls started at once cannot all slip under a limit
 that only one of them fits. A *soft* limit never refuses: once reached, the router
@@ -30,7 +32,7 @@ Example:
     >>> budget.reserve(Decimal("0.15"), tier="pro")
     Traceback (most recent call last):
     ...
-    langchain_globalapi.errors.BudgetExceededError: budget reached: tier 'pro' per day ($1.00)
+    langchain_globalapi.errors.BudgetExceededError: budget reached: tier 'pro' per day ($1.00): ...
     >>> budget.settle(hold, Decimal("0.05"))                  # it cost less
     >>> budget.spent(budget.limits[1])
     Decimal('0.85')
@@ -218,6 +220,26 @@ class Reservation:
     done: bool = field(default=False, repr=False)
 
 
+def _admits(spent: int, held: int, nanos: int, limit: int) -> bool:
+    """Whether a hard limit takes a call holding `nanos`, with `held` already in flight.
+
+    A call whose worst case fits is taken. One that does not fit is still taken when
+    nothing else is in flight and the limit is not yet reached: the worst case is rarely
+    spent, so refusing it would leave the end of every budget unusable, and with nothing
+    else in flight the overshoot is at most this one call's cost. Calls started together
+    see each other's holds, so at most one of them can overshoot.
+
+    Example:
+        >>> _admits(spent=0, held=0, nanos=50, limit=10)      # alone: taken
+        True
+        >>> _admits(spent=0, held=50, nanos=50, limit=10)     # another is in flight
+        False
+        >>> _admits(spent=4, held=3, nanos=3, limit=10)       # fits
+        True
+    """
+    return spent + held + nanos <= limit or (held == 0 and spent < limit)
+
+
 class _StoreUnavailableError(Exception):
     """The counter store could not be reached."""
 
@@ -250,7 +272,8 @@ class _MemoryCounters:
             over = [
                 index
                 for index, (key, limit, hard) in enumerate(checks)
-                if hard and self._spent.get(key, 0) + self._outstanding(key, now) + nanos > limit
+                if hard
+                and not _admits(self._spent.get(key, 0), self._outstanding(key, now), nanos, limit)
             ]
             if not over:
                 for key, _, _ in checks:
@@ -287,9 +310,14 @@ for i = 0, count - 1 do
   for _, hold in ipairs(gone) do redis.call('HDEL', holds, hold) end
   if #gone > 0 then redis.call('ZREMRANGEBYSCORE', expiry, '-inf', now) end
   if ARGV[7 + 2 * i] == '1' then
-    local total = tonumber(redis.call('GET', KEYS[3 * i + 1]) or '0')
-    for _, held in ipairs(redis.call('HVALS', holds)) do total = total + tonumber(held) end
-    if total + n > tonumber(ARGV[6 + 2 * i]) then table.insert(over, i) end
+    local spent = tonumber(redis.call('GET', KEYS[3 * i + 1]) or '0')
+    local held = 0
+    for _, h in ipairs(redis.call('HVALS', holds)) do held = held + tonumber(h) end
+    local limit = tonumber(ARGV[6 + 2 * i])
+    -- the same rule as _admits below
+    if not (spent + held + n <= limit or (held == 0 and spent < limit)) then
+      table.insert(over, i)
+    end
   end
 end
 if #over > 0 then return over end
@@ -531,15 +559,23 @@ class Budget:
         else:
             self._back_online()
             if over:
-                reached = tuple(limits[index] for index in over)
-                check = BudgetCheck(allowed=False, reached=reached)
-                for limit in reached:
-                    self._alert(limit, now)
-                raise BudgetExceededError(check.reason, limits=reached)
+                raise self._refusal(tuple(limits[index] for index in over), nanos)
             reservation = Reservation(hold_id, nanos, keys, ttl)
         with self._lock:
             self._holds[hold_id] = reservation
         return reservation
+
+    def _refusal(self, limits: tuple[SpendLimit, ...], nanos: int) -> BudgetExceededError:
+        parts = [
+            f"{limit.label} (${limit.usd}): ${_from_nanos(spent)} spent, "
+            f"${_from_nanos(held)} held by calls in flight"
+            for limit, (spent, held) in zip(limits, self._totals(limits), strict=True)
+        ]
+        message = (
+            f"budget reached: {'; '.join(parts)}; this call may cost up to "
+            f"${_from_nanos(nanos)} (set max_tokens to reserve less)"
+        )
+        return BudgetExceededError(message, limits=limits)
 
     def settle(self, reservation: Reservation, usd: Decimal | str | int | float) -> None:
         """Replace the hold with what the call really cost (0 releases it). Never raises."""
