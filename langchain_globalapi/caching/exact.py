@@ -35,6 +35,7 @@ from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import Generation
 
+from langchain_globalapi._validate import optional_seconds
 from langchain_globalapi.caching.base import CacheStats, CacheStore, exact_key
 from langchain_globalapi.caching.entries import CacheEntry, CacheKind, is_cacheable, stamp_hit
 from langchain_globalapi.caching.memory import InMemoryStore
@@ -84,7 +85,8 @@ class ExactCache(BaseCache):
         store: Where entries live: `InMemoryStore()` (default), `SQLiteStore(path)` to
             survive restarts and share across processes, `RedisStore(url)` across hosts.
         namespace: Tenant or app name; entries of one namespace never answer another.
-        ttl_s: Seconds an entry lives; `None` keeps it until evicted or cleared.
+        ttl_s: Seconds an entry lives, a finite number > 0; `None` keeps it until evicted
+            or cleared.
         cache_sampled: Also cache calls with `temperature > 0`. Off by default: a sampled
             answer is one draw, and replaying it removes the variety the caller asked for.
             An unset temperature counts as cacheable.
@@ -110,12 +112,9 @@ class ExactCache(BaseCache):
         cache_sampled: bool = False,
         catalog: Catalog | None = None,
     ) -> None:
-        if ttl_s is not None and ttl_s <= 0:
-            msg = f"ttl_s must be a positive number of seconds or None, got {ttl_s}"
-            raise CacheConfigError(msg)
+        self.ttl_s = optional_seconds(type(self).__name__, "ttl_s", ttl_s, error=CacheConfigError)
         self.store = store if store is not None else InMemoryStore()
         self.namespace = namespace
-        self.ttl_s = ttl_s
         self.cache_sampled = cache_sampled
         self.catalog = catalog
         self.stats = CacheStats()

@@ -15,8 +15,10 @@ import threading
 import time
 from collections import OrderedDict
 
+from langchain_globalapi._validate import optional_positive_int
 from langchain_globalapi.caching.base import CacheStore, Vector
 from langchain_globalapi.caching.vectors import ScopeMatrix
+from langchain_globalapi.errors import CacheConfigError
 
 __all__ = ["InMemoryStore"]
 
@@ -28,7 +30,7 @@ class InMemoryStore(CacheStore):
     `InMemoryCache` evicts the oldest inserted, and is unbounded by default).
 
     Args:
-        max_entries: Most entries kept; `None` for no limit.
+        max_entries: Most entries kept, an integer >= 1; `None` for no limit.
 
     Example:
         >>> from langchain_globalapi.caching import ExactCache, InMemoryStore
@@ -38,10 +40,9 @@ class InMemoryStore(CacheStore):
     """
 
     def __init__(self, max_entries: int | None = 100_000) -> None:
-        if max_entries is not None and max_entries < 1:
-            msg = f"max_entries must be a positive number or None, got {max_entries}"
-            raise ValueError(msg)
-        self.max_entries = max_entries
+        self.max_entries = optional_positive_int(
+            "InMemoryStore", "max_entries", max_entries, error=CacheConfigError
+        )
         self._entries: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
         self._scopes: dict[str, ScopeMatrix] = {}
         self._scope_of: dict[str, str] = {}

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from langchain_globalapi._redis import redis_client
+from langchain_globalapi._validate import seconds
 from langchain_globalapi.caching.base import CacheStore, Vector
 from langchain_globalapi.caching.vectors import ScopeMatrix
 from langchain_globalapi.errors import CacheConfigError
@@ -62,7 +63,8 @@ class RedisStore(CacheStore):
     Args:
         url: `redis://host:port/db`, `rediss://...` (TLS) or `unix:///path.sock`.
         prefix: Prefix of every key this store writes (`clear()` deletes only those).
-        socket_timeout_s: Per-command timeout; keep it short, a slow cache is a miss.
+        socket_timeout_s: Per-command timeout in seconds (> 0); keep it short, a slow
+            cache is a miss.
 
     Raises:
         CacheConfigError: the URL scheme is not redis, rediss or unix, or `redis` is not
@@ -85,6 +87,9 @@ class RedisStore(CacheStore):
         prefix: str = "globalapi:cache",
         socket_timeout_s: float = 1.0,
     ) -> None:
+        socket_timeout_s = seconds(
+            "RedisStore", "socket_timeout_s", socket_timeout_s, error=CacheConfigError
+        )
         # Typed loosely: redis-py's stubs type replies as a wide union we check at runtime.
         self._client: Any = redis_client(
             url, owner="RedisStore", timeout_s=socket_timeout_s, error=CacheConfigError

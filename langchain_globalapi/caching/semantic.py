@@ -47,6 +47,7 @@ from langchain_core.load import loads
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, Generation
 
+from langchain_globalapi._validate import positive_int, probability
 from langchain_globalapi.caching.base import CacheStore, Vector, scope_key
 from langchain_globalapi.caching.entries import CacheEntry
 from langchain_globalapi.caching.exact import CacheHit, ExactCache
@@ -81,7 +82,8 @@ class SemanticCache(ExactCache):
         namespace, ttl_s, cache_sampled, catalog: as for `ExactCache`.
 
     Raises:
-        CacheConfigError: `threshold` outside [0, 1] or `candidates` < 1.
+        CacheConfigError: `threshold` not a finite number in [0, 1], `candidates` not an
+            integer >= 1, or `ttl_s` not None or a finite number > 0.
 
     Example:
         >>> from langchain_core.embeddings import DeterministicFakeEmbedding
@@ -106,12 +108,8 @@ class SemanticCache(ExactCache):
         cache_sampled: bool = False,
         catalog: Catalog | None = None,
     ) -> None:
-        if not 0.0 <= threshold <= 1.0:
-            msg = f"threshold is a cosine similarity and must be within [0, 1], got {threshold}"
-            raise CacheConfigError(msg)
-        if candidates < 1:
-            msg = f"candidates must be at least 1, got {candidates}"
-            raise CacheConfigError(msg)
+        threshold = probability("SemanticCache", "threshold", threshold, error=CacheConfigError)
+        candidates = positive_int("SemanticCache", "candidates", candidates, error=CacheConfigError)
         super().__init__(
             store, namespace=namespace, ttl_s=ttl_s, cache_sampled=cache_sampled, catalog=catalog
         )
