@@ -132,13 +132,14 @@ def parse_json(text: str, fail: Fail, *, first_line: int = 1) -> Any:
 def parse_toml(text: str, fail: Fail) -> dict[str, Any]:
     """`tomllib.loads`, with a syntax error reported at its line."""
     try:
-        return tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_POSITION.search(str(exc))
         line = int(found.group(1)) if found else None
         message = _TOML_POSITION.sub("", str(exc)).strip()
         column = f" (column {found.group(2)})" if found else ""
         raise fail(f"not valid TOML: {message}{column}", line) from exc
+    return data
 
 
 def line_mentioning(text: str, needle: str, *, start: int = 1) -> int | None:

@@ -102,7 +102,10 @@ class GoldenSetError(GlobalAPIError, ValueError):
     """A golden-set record is malformed; `path` and `line` say where (line is 1-based)."""
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
-        where = f"{path or '<records>'}:{line}: " if line is not None else ""
+        if line is not None:
+            where = f"{path or '<records>'}:{line}: "
+        else:
+            where = f"{path}: " if path else ""
         super().__init__(where + message)
         self.path = path
         self.line = line
