@@ -36,6 +36,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = [
     "Fail",
+    "at_line",
     "jsonl_lines",
     "line_mentioning",
     "located",
@@ -65,6 +66,21 @@ def located(error: Callable[[str], GlobalAPIError], path: str | Path) -> Fail:
         return error(f"{where}: {message}")
 
     return fail
+
+
+def at_line(fail: Fail, line: int) -> Fail:
+    """`fail` with every error put on `line` (for a text parsed on its own, like a JSONL line).
+
+    Example:
+        >>> from langchain_globalapi.errors import PromptFileError
+        >>> str(at_line(located(PromptFileError, "p.jsonl"), 7)("bad", 1))
+        'p.jsonl:7: bad'
+    """
+
+    def on_line(message: str, _: int | None) -> GlobalAPIError:
+        return fail(message, line)
+
+    return on_line
 
 
 def _undecodable(path: str | Path, bad_byte: int, column: int) -> str:

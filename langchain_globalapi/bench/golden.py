@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langchain_globalapi._files import jsonl_lines, parse_json
+from langchain_globalapi._files import at_line, jsonl_lines, parse_json
 from langchain_globalapi.errors import GoldenSetError
 
 __all__ = ["DEFAULT_SCORERS", "GoldenItem", "GoldenSet"]
@@ -186,7 +186,9 @@ class GoldenSet:
         for number, text in enumerate(lines, start=1):
             if not text.strip():
                 continue
-            record = parse_json(text, lambda message, _, n=number: _fail(message, path, n))
+            record = parse_json(
+                text, at_line(lambda message, line: _fail(message, path, line), number)
+            )
             item = _item(record, path=path, line=number, known_scorers=known)
             if item.id in first_line:
                 msg = f"duplicate id {item.id!r} (first used on line {first_line[item.id]})"

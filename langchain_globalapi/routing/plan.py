@@ -24,7 +24,7 @@ from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
 
-from langchain_globalapi._files import jsonl_lines, located, parse_json
+from langchain_globalapi._files import at_line, jsonl_lines, located, parse_json
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import PromptFileError, RoutingConfigError
 from langchain_globalapi.estimate import SpendEstimate, estimate_spend
@@ -95,7 +95,7 @@ def load_prompts(path: str | Path) -> list[Prompt]:
         if not as_json:
             prompts.append(Prompt(line, line))
             continue
-        record = parse_json(line, lambda message, _, n=number: fail(message, n))
+        record = parse_json(line, at_line(fail, number))
         prompts.append(_from_record(record, f"{file}:{number}"))
     if not prompts:
         msg = f"{file} holds no prompts: write one JSON object or one line of text per prompt"
