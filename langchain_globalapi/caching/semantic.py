@@ -181,11 +181,11 @@ class SemanticCache(ExactCache):
         if vector is not None:
             return vector
         try:
-            embedded = await self.embeddings.aembed_query(question)
+            vector = as_unit_vector(await self.embeddings.aembed_query(question))
         except Exception as error:
             self._warn("embedding", error)
             return None
-        return self._remember(question, as_unit_vector(embedded))
+        return self._remember(question, vector)
 
     def _guarded(
         self, question: str, candidates: list[tuple[str, float]], entries: list[CacheEntry | None]
@@ -257,11 +257,16 @@ class SemanticCache(ExactCache):
     # --- hooks of ExactCache -------------------------------------------------------------------
 
     def _entry(
-        self, generations: Sequence[Generation], prompt: str, messages: Sequence[BaseMessage] | None
+        self,
+        generations: Sequence[Generation],
+        prompt: str,
+        llm_string: str,
+        messages: Sequence[BaseMessage] | None,
     ) -> CacheEntry:
-        entry = super()._entry(generations, prompt, messages)
-        asked = self._last_turn(prompt, messages)
-        entry.question = None if asked is None else asked[0]
+        entry = super()._entry(generations, prompt, llm_string, messages)
+        asked = self._question(prompt, llm_string, messages)
+        if asked is not None:
+            entry.question, entry.scope = asked
         return entry
 
     def _find_similar(
@@ -276,7 +281,9 @@ class SemanticCache(ExactCache):
             return None
         try:
             found = self._above_threshold(self.store.search(scope, vector, self.candidates))
-            entries = [self._decode(self.store.get(key), key) for key, _ in found]
+            entries = [
+                self._decode(self.store.get(key), key, chat=True, scope=scope) for key, _ in found
+            ]
         except Exception as error:
             self._warn("semantic lookup", error)
             return None
@@ -294,7 +301,10 @@ class SemanticCache(ExactCache):
             return None
         try:
             found = self._above_threshold(await self.store.asearch(scope, vector, self.candidates))
-            entries = [self._decode(await self.store.aget(key), key) for key, _ in found]
+            entries = [
+                self._decode(await self.store.aget(key), key, chat=True, scope=scope)
+                for key, _ in found
+            ]
         except Exception as error:
             self._warn("semantic lookup", error)
             return None

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from langchain_globalapi.caching._faults import FaultLog
 from langchain_globalapi.caching.base import CacheStore, Vector
-from langchain_globalapi.caching.vectors import ScopeMatrix
+from langchain_globalapi.caching.vectors import ScopeMatrix, stored_vector
 from langchain_globalapi.errors import CacheConfigError
 
 __all__ = ["SQLiteStore"]
@@ -80,7 +81,9 @@ class SQLiteStore(CacheStore):
             raise CacheConfigError(msg)
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
-        self._mirrors: dict[str, tuple[int, ScopeMatrix]] = {}
+        # Per (scope, vector size): rows of another size are skipped, never a broken scope.
+        self._mirrors: dict[tuple[str, int], tuple[int, ScopeMatrix]] = {}
+        self.faults = FaultLog("SQLiteStore")
         self._generation = -1
         self._writes = 0
         try:
@@ -161,16 +164,29 @@ class SQLiteStore(CacheStore):
                 # Rows were deleted (clear or sweep) by some process: rebuild from scratch.
                 self._mirrors.clear()
                 self._generation = generation
-            last_id, matrix = self._mirrors.get(scope, (0, ScopeMatrix()))
+            place = (scope, int(vector.shape[0]))
+            last_id, matrix = self._mirrors.get(place, (0, ScopeMatrix()))
             rows = self._conn.execute(
                 "SELECT id, key, vector FROM vectors WHERE scope = ? AND id > ? ORDER BY id",
                 (scope, last_id),
             ).fetchall()
+            skipped = 0
             for row_id, key, blob in rows:
-                matrix.add(key, np.frombuffer(blob, dtype="<f4").astype(np.float32))
+                stored = stored_vector(bytes(blob), place[1])
+                if stored is None or not isinstance(key, str):
+                    skipped += 1
+                else:
+                    matrix.add(key, stored)
                 last_id = row_id
-            self._mirrors[scope] = (last_id, matrix)
-            return matrix.search(vector, k)
+            self._mirrors[place] = (last_id, matrix)
+            found = matrix.search(vector, k)
+        if skipped:
+            message = (
+                f"skipped {skipped} vector(s) of scope {scope[:12]} that are not "
+                f"{place[1]} float32 values (another embeddings model, or corrupted)"
+            )
+            self.faults.report("vector:dimensions", message)
+        return found
 
     def clear(self) -> None:
         """Delete every entry and vector in the file (for every process)."""
