@@ -152,7 +152,9 @@ def parse_toml(text: str, fail: Fail) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_POSITION.search(str(exc))
         line = int(found.group(1)) if found else None
-        message = _TOML_POSITION.sub("", str(exc)).strip()
+        if line is None and "end of document" in str(exc):
+            line = max(text.count("\n"), 1)
+        message = _TOML_POSITION.sub("", str(exc)).replace("(at end of document)", "").strip()
         column = f" (column {found.group(2)})" if found else ""
         raise fail(f"not valid TOML: {message}{column}", line) from exc
     return data
