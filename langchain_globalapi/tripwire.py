@@ -39,6 +39,7 @@ from langchain_core.runnables import RunnableConfig
 
 from langchain_globalapi._runs import model_id_of
 from langchain_globalapi._tripwire_hooks import TripwireCallback, shift_toward_stronger
+from langchain_globalapi._validate import positive_int, probability, whole_number
 from langchain_globalapi.bench.scorers import (
     Scorer,
     json_fields,
@@ -137,8 +138,8 @@ class QualityTripwire:
             `near_threshold_margin` of a router threshold (the answers most likely wrong).
         near_threshold_margin: How close to a threshold counts as "near".
         threshold: Alarm when the Wilson 95% lower bound of agreement falls below this.
-        min_samples: No alarm before this many samples are in the window.
-        window: Rolling window of the most recent samples the alarm looks at.
+        min_samples: No alarm before this many samples are in the window (1 to `window`).
+        window: Rolling window of the most recent samples the alarm looks at (>= 1).
         agree_at: An agreement score at or above this counts as agreeing.
         agreement: Agreement functions by task type, over `DEFAULT_AGREEMENT`.
         default_task: Task type when `observe` is given none.
@@ -153,6 +154,13 @@ class QualityTripwire:
         router: Router whose thresholds move toward the stronger tier on an alarm.
         threshold_step: How far each alarm moves them.
         salt: Mixed into the sampling hash: another salt samples other requests.
+
+    Rates, margins, thresholds and `agree_at` are finite numbers in [0, 1]; `window` and
+    `queue_size` integers >= 1.
+
+    Raises:
+        InvalidSettingError: a setting is NaN, infinite, out of its range or not a number;
+            the message names the argument and the range.
 
     Example:
         >>> from langchain_globalapi import ChatGlobalAPI
@@ -193,13 +201,21 @@ class QualityTripwire:
         threshold_step: float = 0.05,
         salt: str = "globalapi-tripwire",
     ) -> None:
+        owner = "QualityTripwire"
+        sample_rate = probability(owner, "sample_rate", sample_rate)
+        window = positive_int(owner, "window", window)
+        min_samples = whole_number(owner, "min_samples", min_samples, min=1, max=window)
         self.reference = reference
         self.sample_rate = sample_rate
-        self.near_threshold_rate = max(near_threshold_rate, sample_rate)
-        self.near_threshold_margin = near_threshold_margin
-        self.threshold = threshold
+        self.near_threshold_rate = max(
+            probability(owner, "near_threshold_rate", near_threshold_rate), sample_rate
+        )
+        self.near_threshold_margin = probability(
+            owner, "near_threshold_margin", near_threshold_margin
+        )
+        self.threshold = probability(owner, "threshold", threshold)
         self.min_samples = min_samples
-        self.agree_at = agree_at
+        self.agree_at = probability(owner, "agree_at", agree_at)
         self.agreement: dict[str, Scorer] = {**DEFAULT_AGREEMENT, **(agreement or {})}
         self.default_task = default_task
         self.budget = budget or Budget([SpendLimit.total(_DEFAULT_BUDGET_USD, per="day")])
@@ -208,10 +224,12 @@ class QualityTripwire:
         self.alerts = [alert] if callable(alert) else list(alert)
         self.webhook_url = webhook_url
         self.router = router
-        self.threshold_step = threshold_step
+        self.threshold_step = probability(owner, "threshold_step", threshold_step)
         self.salt = salt
         self.alarms: list[TripwireAlarm] = []
-        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, queue_size))
+        self._queue: queue.Queue[_Job | None] = queue.Queue(
+            maxsize=positive_int(owner, "queue_size", queue_size)
+        )
         self._window: deque[bool] = deque(maxlen=window)
         self._by_task: dict[str, Counter[str]] = {}
         self._labels: dict[str, deque[tuple[str, str]]] = {}
