@@ -37,6 +37,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
+from langchain_globalapi._billing import BillingHandler
+from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import model_id_of
 from langchain_globalapi._tripwire_hooks import TripwireCallback, shift_toward_stronger
 from langchain_globalapi._validate import positive_int, probability, whole_number
@@ -53,7 +55,8 @@ from langchain_globalapi.bench.scorers import (
 from langchain_globalapi.bench.stats import Interval, cohen_kappa, wilson_interval
 from langchain_globalapi.budgets import Budget, SpendLimit
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import CostTracker, price_message
+from langchain_globalapi.costs import CostTracker
+from langchain_globalapi.errors import BudgetExceededError, BudgetUnavailableError
 
 __all__ = ["DEFAULT_AGREEMENT", "QualityTripwire", "TripwireAlarm", "shift_toward_stronger"]
 
@@ -221,6 +224,7 @@ class QualityTripwire:
         self.budget = budget or Budget([SpendLimit.total(_DEFAULT_BUDGET_USD, per="day")])
         self.cost_tracker = cost_tracker
         self.catalog = catalog or Catalog.default()
+        self._billing = BillingHandler(self.catalog, budget=self.budget)
         self.alerts = [alert] if callable(alert) else list(alert)
         self.webhook_url = webhook_url
         self.router = router
@@ -356,15 +360,23 @@ class QualityTripwire:
             with self._lock:
                 self._counts["skipped_budget"] += 1
             return
+        # The budget's handler reserves the shadow call's worst case before it is sent and
+        # settles it to what it cost; the trackers bill it once, marked as a shadow call.
+        callbacks: list[BaseCallbackHandler] = [self._billing]
+        if self.cost_tracker is not None:
+            callbacks.append(self.cost_tracker)
         config: RunnableConfig = {
-            "callbacks": [self.cost_tracker] if self.cost_tracker is not None else [],
+            "callbacks": callbacks,
             "metadata": {"globalapi_tripwire": True, "request_id": job.request_id},
             "run_name": "quality_tripwire",
         }
-        answer = job.context.run(self.reference.invoke, job.messages, config)
+        try:
+            answer = job.context.run(self.reference.invoke, job.messages, config)
+        except (BudgetExceededError, BudgetUnavailableError):
+            with self._lock:
+                self._counts["skipped_budget"] += 1
+            return
         call = price_message(answer, self.catalog) if isinstance(answer, AIMessage) else None
-        if call is not None and call.usd:
-            self.budget.record(call.usd, model=call.model)
         scorer = self.agreement.get(job.task, self.agreement[self.default_task])
         question = str(job.messages[-1].text) if job.messages else ""
         value = run_scorer(scorer, job.cheap_text, str(answer.text), {}, question)
