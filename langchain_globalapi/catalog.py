@@ -20,11 +20,13 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from langchain_globalapi._files import line_mentioning, located, parse_json, parse_toml, read_text
@@ -41,6 +43,13 @@ __all__ = [
 ]
 
 _MILLION = Decimal(1_000_000)
+
+
+@functools.cache
+def _default_catalog() -> Catalog:
+    # Immutable (its tiers are a read-only view), so every caller can share it: pricing
+    # runs on every call and must not rebuild the index each time.
+    return Catalog(models=_BUILTIN, tiers=MappingProxyType(dict(DEFAULT_TIERS)))
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 
 
@@ -274,8 +283,8 @@ class Catalog:
 
     @classmethod
     def default(cls) -> Catalog:
-        """The built-in catalog: the article's table plus GA-Economy."""
-        return cls(models=_BUILTIN)
+        """The built-in catalog: the article's table plus GA-Economy (one shared instance)."""
+        return _default_catalog()
 
     @classmethod
     def from_file(cls, path: str | Path, *, base: Catalog | None = None) -> Catalog:
