@@ -108,12 +108,21 @@ class Handler(BaseHTTPRequestHandler):
         self._head(status, "application/json", [("content-length", str(len(payload))), *headers])
         self.wfile.write(payload)
 
+    def send_bytes(self, status: int, content_type: str, payload: bytes) -> None:
+        """Send a complete response of any content type (the connection stays alive)."""
+        self._head(status, content_type, [("content-length", str(len(payload)))])
+        self.wfile.write(payload)
+
     def send_partial_json(self, body: Any) -> None:
         """Announce a full JSON body, send half of it, then drop the connection."""
+        self.send_half_json(body)
+        self.drop()
+
+    def send_half_json(self, body: Any) -> None:
+        """Announce a full JSON body and send half of it (the connection stays open)."""
         payload = json.dumps(body).encode()
         self._head(200, "application/json", [("content-length", str(len(payload)))])
         self.wfile.write(payload[: len(payload) // 2])
-        self.drop()
 
     def start_sse(self) -> None:
         """Send `200` headers for a chunked `text/event-stream`."""
