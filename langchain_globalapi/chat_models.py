@@ -16,21 +16,64 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai.chat_models.base import BaseChatOpenAI
-from pydantic import ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from langchain_globalapi._guard import (
+    CallGuard,
+    aguard_stream,
+    check_request_timeout,
+    check_seconds,
+    guard_stream,
+    within,
+)
+from langchain_globalapi._http import (
+    DEFAULT_BASE_URL,
+    check_base_url,
+    deadline_scope,
+    httpx,
+    sdk_clients,
+)
+from langchain_globalapi._inputs import ensure_messages
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.costs import price_usage
-from langchain_globalapi.errors import MissingAPIKeyError, ModelNotFoundError
+from langchain_globalapi.errors import MalformedResponseError, MissingAPIKeyError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "ChatGlobalAPI"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CHUNK_TIMEOUT_S",
+    "DEFAULT_CONNECT_TIMEOUT_S",
+    "DEFAULT_MODEL",
+    "DEFAULT_REQUEST_TIMEOUT_S",
+    "DEFAULT_TOTAL_TIMEOUT_S",
+    "ChatGlobalAPI",
+]
 
-DEFAULT_BASE_URL = "https://global-apis.com/v1"
 DEFAULT_MODEL = "deepseek-ai/DeepSeek-V4-Flash"
 PROVIDER = "globalapi"
+
+#: Per HTTP attempt: the longest wait for a non-streamed answer (and between its bytes).
+DEFAULT_REQUEST_TIMEOUT_S = 120.0
+#: Per HTTP attempt: the longest wait for a connection to the endpoint.
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+#: The longest a stream may stay silent, before its first chunk or between two.
+DEFAULT_CHUNK_TIMEOUT_S = 60.0
+#: The longest a whole call may take, the SDK's retries and a whole stream included.
+DEFAULT_TOTAL_TIMEOUT_S = 600.0
+
+
+def _default_request_timeout() -> httpx.Timeout:
+    return httpx.Timeout(DEFAULT_REQUEST_TIMEOUT_S, connect=DEFAULT_CONNECT_TIMEOUT_S)
 
 
 class ChatGlobalAPI(BaseChatOpenAI):
@@ -59,8 +102,14 @@ class ChatGlobalAPI(BaseChatOpenAI):
             `OPENAI_API_KEY`. Missing: construction raises `MissingAPIKeyError`.
         base_url: str
             Default `https://global-apis.com/v1`, or `GLOBAL_API_BASE`.
-        timeout: float | None
-            Timeout for requests.
+        timeout: float | httpx.Timeout | None
+            Per HTTP attempt: default 120 s to answer, 10 s to connect.
+        chunk_timeout_s: float | None
+            Longest silence of a stream, before its first chunk or between two
+            (default 60 s).
+        total_timeout_s: float | None
+            Longest a whole call may take, the SDK's retries and a whole stream included
+            (default 600 s). Past any limit the call raises `CallTimeoutError`.
         max_retries: int | None
             The openai SDK's retries (set 0 inside a `FallbackChatModel`).
         catalog: Catalog | None
@@ -148,6 +197,22 @@ class ChatGlobalAPI(BaseChatOpenAI):
     # otherwise fill these too and make the model unserializable.
     openai_api_key: SecretStr | None = None
     openai_api_base: str | None = None
+    # Re-declared without their OPENAI_* defaults: an OpenAI account's org id and proxy
+    # are no business of another gateway.
+    openai_organization: str | None = Field(default=None, alias="organization")
+    """Sent as `OpenAI-Organization` only when given here (never from `OPENAI_ORG_ID`)."""
+    openai_proxy: str | None = None
+    """An explicit proxy URL (never from `OPENAI_PROXY`; `HTTPS_PROXY` applies as usual)."""
+    request_timeout: float | tuple[float, float] | Any | None = Field(
+        default_factory=_default_request_timeout, alias="timeout"
+    )
+    """Per HTTP attempt: seconds, an `httpx.Timeout`, or None (default 120 s, connect 10 s)."""
+    chunk_timeout_s: float | None = Field(default=DEFAULT_CHUNK_TIMEOUT_S, exclude=True)
+    """Longest silence of a stream, before its first chunk or between two (None: no limit)."""
+    total_timeout_s: float | None = Field(default=DEFAULT_TOTAL_TIMEOUT_S, exclude=True)
+    """Longest a whole call may take, retries and stream included (None: no limit)."""
+    stream_chunk_timeout: float | None = Field(default=None, exclude=True)
+    """langchain-openai's async-only chunk timeout, off: `chunk_timeout_s` does its job."""
     use_responses_api: bool | None = False
     """The gateway speaks Chat Completions; `/v1/responses` is opt-in."""
     catalog: Catalog | None = Field(default=None, exclude=True)
@@ -179,6 +244,16 @@ class ChatGlobalAPI(BaseChatOpenAI):
         # base URLs would share answers.
         return f"{super()._get_llm_string(stop=stop, **kwargs)}---base_url={self.api_base}"
 
+    @field_validator("chunk_timeout_s", "total_timeout_s")
+    @classmethod
+    def _check_seconds(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_seconds(value, str(info.field_name))
+
+    @field_validator("request_timeout")
+    @classmethod
+    def _check_request_timeout(cls, value: Any) -> Any:
+        return check_request_timeout(value)
+
     @model_validator(mode="after")
     def validate_environment(self) -> Self:
         """Fail fast without a key, then build the SDK clients with it explicitly."""
@@ -189,12 +264,32 @@ class ChatGlobalAPI(BaseChatOpenAI):
                 "api_key=... to ChatGlobalAPI. (OPENAI_API_KEY is never used for Global API.)"
             )
             raise MissingAPIKeyError(msg)
+        check_base_url(self.api_base, "ChatGlobalAPI")
         # Pass the key and URL explicitly so the SDK never falls back to OPENAI_API_KEY.
         self.openai_api_key = self.api_key
         self.openai_api_base = self.api_base
         if self.stream_usage is None:
             self.stream_usage = True
+        if self.client is None or self.async_client is None:
+            self.root_client, self.root_async_client = sdk_clients(
+                api_key=key,
+                base_url=self.api_base,
+                organization=self.openai_organization,
+                proxy=self.openai_proxy,
+                http_client=self.http_client,
+                http_async_client=self.http_async_client,
+                default_headers=self.default_headers,
+                default_query=self.default_query,
+                timeout=self.request_timeout,
+                max_retries=self.max_retries,
+            )
+            self.client = self.root_client.chat.completions
+            self.async_client = self.root_async_client.chat.completions
+        # The parent reads OPENAI_ORG_ID into the organization (it only builds clients
+        # when none are set, so nothing would send it; keep the field honest too).
+        organization = self.openai_organization
         BaseChatOpenAI.validate_environment(self)  # type: ignore[operator]
+        self.openai_organization = organization
         return self
 
     # --- results -------------------------------------------------------------------
@@ -211,6 +306,7 @@ class ChatGlobalAPI(BaseChatOpenAI):
         response: dict[str, Any] | openai.BaseModel,
         generation_info: dict[str, Any] | None = None,
     ) -> ChatResult:
+        self._check_completion(response)
         result = super()._create_chat_result(response, generation_info)
         choices = (
             response.get("choices")
@@ -232,6 +328,23 @@ class ChatGlobalAPI(BaseChatOpenAI):
             if isinstance(message, AIMessage) and (cost := self._cost_metadata(message, served)):
                 message.response_metadata["cost"] = cost
         return result
+
+    def _check_completion(self, response: object) -> None:
+        # A 200 that is not a chat completion is a server fault, reported as one error
+        # (the parent raises IndexError, TypeError or ValueError, depending).
+        where = f"{self.model_name} at {self.api_base}"
+        if not isinstance(response, dict | openai.BaseModel):
+            problem = f"a {type(response).__name__} body, not JSON: {str(response)[:80]!r}"
+        else:
+            body = response if isinstance(response, dict) else response.model_dump()
+            if body.get("error"):
+                problem = f"an error with status 200: {str(body['error'])[:200]}"
+            elif not body.get("choices"):
+                problem = f"no choices (choices={body.get('choices')!r})"
+            else:
+                return
+        msg = f"{where} answered with {problem}: a server fault"
+        raise MalformedResponseError(msg, model=self.model_name, base_url=self.api_base)
 
     def _convert_chunk_to_generation_chunk(
         self,
@@ -255,14 +368,30 @@ class ChatGlobalAPI(BaseChatOpenAI):
                 message.response_metadata["cost"] = cost
         return generation
 
-    # --- errors ----------------------------------------------------------------------
+    # --- calls: limits, typed errors, empty input ------------------------------------------
 
-    def _model_not_found(self, error: openai.NotFoundError) -> ModelNotFoundError:
-        msg = (
-            f"model {self.model_name!r} was rejected by {self.api_base} ({error.status_code}: "
-            f"{error.message}). Check the id with `globalapi models`; ids are case-sensitive."
+    def _guard(self, timeout: httpx.Timeout) -> CallGuard:
+        return CallGuard.start(
+            model=self.model_name,
+            base_url=self.api_base,
+            request_timeout_s=timeout.read,
+            chunk_timeout_s=self.chunk_timeout_s,
+            total_timeout_s=self.total_timeout_s,
         )
-        return ModelNotFoundError(msg, model=self.model_name, base_url=self.api_base)
+
+    def _timeout(self, kwargs: dict[str, Any], *, streaming: bool) -> httpx.Timeout:
+        """This call's SDK timeout: the model's own, shortened by a per-call `timeout=`.
+
+        A stream's reads also wait at most `chunk_timeout_s`: the longest silence, the
+        first chunk included. A per-call timeout (a FallbackChatModel passes the time its
+        deadline leaves) can shorten these limits, never lengthen them.
+        """
+        own: Any = self.request_timeout
+        timeout = httpx.Timeout(own)
+        if streaming and self.chunk_timeout_s is not None:
+            timeout = _shortest(timeout, httpx.Timeout(None, read=self.chunk_timeout_s))
+        given = kwargs.get("timeout")
+        return timeout if given is None else _shortest(timeout, httpx.Timeout(given))
 
     def _generate(
         self,
@@ -271,10 +400,19 @@ class ChatGlobalAPI(BaseChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        ensure_messages(messages, "ChatGlobalAPI")
+        timeout = self._timeout(kwargs, streaming=False)
+        guard = self._guard(timeout)
         try:
-            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except openai.NotFoundError as error:
-            raise self._model_not_found(error) from error
+            with deadline_scope(guard.sync_deadline):
+                return super()._generate(
+                    messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+                )
+        except Exception as error:
+            typed = guard.typed(error)
+            if typed is None:
+                raise
+            raise typed from error
 
     async def _agenerate(
         self,
@@ -283,10 +421,19 @@ class ChatGlobalAPI(BaseChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        ensure_messages(messages, "ChatGlobalAPI")
+        timeout = self._timeout(kwargs, streaming=False)
+        guard = self._guard(timeout)
+        call = super()._agenerate(
+            messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+        )
         try:
-            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except openai.NotFoundError as error:
-            raise self._model_not_found(error) from error
+            return await within(call, guard.remaining_s())
+        except Exception as error:
+            typed = guard.past_deadline() if _expired(guard, error) else guard.typed(error)
+            if typed is None:
+                raise
+            raise typed from error
 
     def _stream(
         self,
@@ -295,10 +442,12 @@ class ChatGlobalAPI(BaseChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        try:
-            yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except openai.NotFoundError as error:
-            raise self._model_not_found(error) from error
+        ensure_messages(messages, "ChatGlobalAPI")
+        timeout = self._timeout(kwargs, streaming=True)
+        stream = super()._stream(
+            messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+        )
+        yield from guard_stream(self._guard(timeout), stream)
 
     async def _astream(
         self,
@@ -307,13 +456,13 @@ class ChatGlobalAPI(BaseChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        try:
-            async for chunk in super()._astream(
-                messages, stop=stop, run_manager=run_manager, **kwargs
-            ):
-                yield chunk
-        except openai.NotFoundError as error:
-            raise self._model_not_found(error) from error
+        ensure_messages(messages, "ChatGlobalAPI")
+        timeout = self._timeout(kwargs, streaming=True)
+        stream = super()._astream(
+            messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+        )
+        async for chunk in aguard_stream(self._guard(timeout), stream):
+            yield chunk
 
     # --- offline token counting ----------------------------------------------------------
 
@@ -348,3 +497,24 @@ def _reasoning_of(raw: object) -> str | None:
             or (extra.get("reasoning"))
         )
     return value if isinstance(value, str) and value else None
+
+
+def _shortest(first: httpx.Timeout, second: httpx.Timeout) -> httpx.Timeout:
+    def pick(a: float | None, b: float | None) -> float | None:
+        return b if a is None else a if b is None else min(a, b)
+
+    return httpx.Timeout(
+        connect=pick(first.connect, second.connect),
+        read=pick(first.read, second.read),
+        write=pick(first.write, second.write),
+        pool=pick(first.pool, second.pool),
+    )
+
+
+def _expired(guard: CallGuard, error: BaseException) -> bool:
+    # `within` fired (a bare TimeoutError at the deadline), not a timeout of the SDK's.
+    return (
+        isinstance(error, TimeoutError)
+        and not isinstance(error, openai.APIError)
+        and (guard.expired())
+    )
