@@ -194,9 +194,9 @@ class LoopLocalAsyncClient(openai.DefaultAsyncHttpxClient):
 
     @property
     def pool_count(self) -> int:
-        """How many event loops have an open pool here (closed loops' pools excluded)."""
+        """How many pools are held: one per live loop, plus closed loops' not yet dropped."""
         with self._lock:
-            return sum(not loop.is_closed() for loop in self._pools)
+            return len(self._pools)
 
     async def _pool_of_running_loop(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
