@@ -19,9 +19,10 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import openai
 
@@ -37,7 +38,7 @@ from langchain_globalapi.errors import (
     MalformedResponseError,
 )
 
-__all__ = ["check_url_hint", "timeout_error", "translate", "unreachable"]
+__all__ = ["check_url_hint", "timeout_error", "translate", "typed_errors", "unreachable"]
 
 #: What to check when an endpoint cannot be reached; also used by the fallback chain.
 check_url_hint = "check base_url= or the GLOBAL_API_BASE environment variable"
@@ -167,3 +168,23 @@ def translate(
         )
         return MalformedResponseError(msg, model=model, base_url=base_url)
     return None
+
+
+@contextlib.contextmanager
+def typed_errors(typed: Callable[[Exception], BaseException | None]) -> Iterator[None]:
+    """Raise `typed(error)` from an error of the block, or the error itself when it is None.
+
+    Example:
+        >>> with typed_errors(lambda e: LookupError(f"typed: {e}")):
+        ...     raise KeyError("k")
+        Traceback (most recent call last):
+        ...
+        LookupError: typed: 'k'
+    """
+    try:
+        yield
+    except Exception as error:
+        replacement = typed(error)
+        if replacement is None:
+            raise
+        raise replacement from error

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import sys
 import time
@@ -30,7 +31,7 @@ import openai
 from langchain_core.messages import BaseMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_globalapi._failures import timeout_error, translate
+from langchain_globalapi._failures import timeout_error, translate, typed_errors
 from langchain_globalapi._http import deadline_scope
 from langchain_globalapi.errors import EmptyResponseError, GlobalAPIError, ModelNotFoundError
 
@@ -204,15 +205,13 @@ def guard_stream(
     try:
         while True:
             try:
-                with deadline_scope(guard.sync_deadline):
+                with (
+                    typed_errors(lambda error: guard.typed(error, streaming=True)),
+                    deadline_scope(guard.sync_deadline),
+                ):
                     chunk = next(stream)
             except StopIteration:
                 break
-            except Exception as error:
-                typed = guard.typed(error, streaming=True)
-                if typed is None:
-                    raise
-                raise typed from error
             if guard.expired():
                 raise guard.past_deadline()
             answered = answered or answers(chunk)
@@ -234,14 +233,10 @@ async def aguard_stream(
     try:
         while True:
             try:
-                chunk = await within(anext(stream), guard.chunk_limit_s(first=count == 0))
+                with typed_errors(functools.partial(_typed_in_stream, guard, count)):
+                    chunk = await within(anext(stream), guard.chunk_limit_s(first=count == 0))
             except StopAsyncIteration:
                 break
-            except Exception as error:
-                typed = _silence(guard, error, count) or guard.typed(error, streaming=True)
-                if typed is None:
-                    raise
-                raise typed from error
             count += 1
             answered = answered or answers(chunk)
             yield chunk
@@ -251,6 +246,10 @@ async def aguard_stream(
             await aclose()
     if not answered:
         raise guard.empty_stream()
+
+
+def _typed_in_stream(guard: CallGuard, count: int, error: Exception) -> BaseException | None:
+    return _silence(guard, error, count) or guard.typed(error, streaming=True)
 
 
 def _silence(guard: CallGuard, error: BaseException, count: int) -> BaseException | None:

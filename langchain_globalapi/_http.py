@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 import openai
 
-from langchain_globalapi.errors import InvalidBaseURLError
+from langchain_globalapi.errors import InvalidBaseURLError, MissingAPIKeyError
 
 if TYPE_CHECKING:
     import httpx2 as httpx
@@ -59,10 +59,12 @@ __all__ = [
     "UnexpectedContentType",
     "async_http_client",
     "check_base_url",
+    "check_gateway_settings",
     "current_deadline",
     "deadline_scope",
     "httpx",
     "sdk_clients",
+    "sdk_clients_of",
     "sync_http_client",
 ]
 
@@ -245,6 +247,45 @@ def check_base_url(url: str, owner: str) -> str:
         )
         raise InvalidBaseURLError(msg)
     return url
+
+
+def check_gateway_settings(model: Any, owner: str) -> None:
+    """Check a gateway model's key and base URL, and hand both to langchain-openai's fields.
+
+    Args:
+        model: A `ChatGlobalAPI` or `GlobalAPIEmbeddings` being validated.
+        owner: Its class name, for messages.
+
+    Raises:
+        MissingAPIKeyError: No key was given (`OPENAI_API_KEY` is never a substitute).
+        InvalidBaseURLError: The base URL is not an http(s) URL.
+    """
+    if model.api_key is None or not model.api_key.get_secret_value():
+        msg = (
+            "GLOBAL_API_KEY is not set: export GLOBAL_API_KEY=<your key> or pass "
+            f"api_key=... to {owner}. (OPENAI_API_KEY is never used for Global API.)"
+        )
+        raise MissingAPIKeyError(msg)
+    check_base_url(model.api_base, owner)
+    # Explicit key and URL: the SDK never falls back to OPENAI_API_KEY / OPENAI_BASE_URL.
+    model.openai_api_key = model.api_key
+    model.openai_api_base = model.api_base
+
+
+def sdk_clients_of(model: Any) -> tuple[openai.OpenAI, openai.AsyncOpenAI]:
+    """`sdk_clients` for a gateway model, from its langchain-openai fields."""
+    return sdk_clients(
+        api_key=model.api_key.get_secret_value(),
+        base_url=model.api_base,
+        organization=model.openai_organization,
+        proxy=model.openai_proxy,
+        http_client=model.http_client,
+        http_async_client=model.http_async_client,
+        default_headers=model.default_headers,
+        default_query=model.default_query,
+        timeout=model.request_timeout,
+        max_retries=model.max_retries,
+    )
 
 
 def sdk_clients(

@@ -415,15 +415,12 @@ def fetch_model_ids(*, api_key: str, base_url: str, timeout_s: float = 10.0) -> 
         ...     "gpt-4o" in fetch_model_ids(api_key="k", base_url=server.base_url)
         True
     """
-    from langchain_globalapi._failures import translate  # noqa: PLC0415 - SDK on demand
+    from langchain_globalapi._failures import translate, typed_errors  # noqa: PLC0415
     from langchain_globalapi._http import check_base_url, sdk_clients  # noqa: PLC0415
 
     check_base_url(base_url, "globalapi models")
     client, _ = sdk_clients(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
-    try:
+    with typed_errors(
+        lambda error: translate(error, model=None, base_url=base_url, request_timeout_s=timeout_s)
+    ):
         return sorted(model.id for model in client.models.list())
-    except Exception as error:
-        typed = translate(error, model=None, base_url=base_url, request_timeout_s=timeout_s)
-        if typed is None:
-            raise
-        raise typed from error

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from langchain_globalapi._failures import typed_errors
 from langchain_globalapi._guard import (
     CallGuard,
     aguard_stream,
@@ -35,16 +36,16 @@ from langchain_globalapi._guard import (
 )
 from langchain_globalapi._http import (
     DEFAULT_BASE_URL,
-    check_base_url,
+    check_gateway_settings,
     deadline_scope,
     httpx,
-    sdk_clients,
+    sdk_clients_of,
 )
 from langchain_globalapi._inputs import ensure_messages
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.costs import price_usage
-from langchain_globalapi.errors import MalformedResponseError, MissingAPIKeyError
+from langchain_globalapi.errors import MalformedResponseError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -257,32 +258,11 @@ class ChatGlobalAPI(BaseChatOpenAI):
     @model_validator(mode="after")
     def validate_environment(self) -> Self:
         """Fail fast without a key, then build the SDK clients with it explicitly."""
-        key = self.api_key.get_secret_value() if self.api_key is not None else ""
-        if not key:
-            msg = (
-                "GLOBAL_API_KEY is not set: export GLOBAL_API_KEY=<your key> or pass "
-                "api_key=... to ChatGlobalAPI. (OPENAI_API_KEY is never used for Global API.)"
-            )
-            raise MissingAPIKeyError(msg)
-        check_base_url(self.api_base, "ChatGlobalAPI")
-        # Pass the key and URL explicitly so the SDK never falls back to OPENAI_API_KEY.
-        self.openai_api_key = self.api_key
-        self.openai_api_base = self.api_base
+        check_gateway_settings(self, "ChatGlobalAPI")
         if self.stream_usage is None:
             self.stream_usage = True
         if self.client is None or self.async_client is None:
-            self.root_client, self.root_async_client = sdk_clients(
-                api_key=key,
-                base_url=self.api_base,
-                organization=self.openai_organization,
-                proxy=self.openai_proxy,
-                http_client=self.http_client,
-                http_async_client=self.http_async_client,
-                default_headers=self.default_headers,
-                default_query=self.default_query,
-                timeout=self.request_timeout,
-                max_retries=self.max_retries,
-            )
+            self.root_client, self.root_async_client = sdk_clients_of(self)
             self.client = self.root_client.chat.completions
             self.async_client = self.root_async_client.chat.completions
         # The parent reads OPENAI_ORG_ID into the organization (it only builds clients
@@ -403,16 +383,10 @@ class ChatGlobalAPI(BaseChatOpenAI):
         ensure_messages(messages, "ChatGlobalAPI")
         timeout = self._timeout(kwargs, streaming=False)
         guard = self._guard(timeout)
-        try:
-            with deadline_scope(guard.sync_deadline):
-                return super()._generate(
-                    messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
-                )
-        except Exception as error:
-            typed = guard.typed(error)
-            if typed is None:
-                raise
-            raise typed from error
+        with typed_errors(guard.typed), deadline_scope(guard.sync_deadline):
+            return super()._generate(
+                messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+            )
 
     async def _agenerate(
         self,
@@ -427,13 +401,10 @@ class ChatGlobalAPI(BaseChatOpenAI):
         call = super()._agenerate(
             messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
         )
-        try:
+        with typed_errors(
+            lambda error: guard.past_deadline() if _expired(guard, error) else guard.typed(error)
+        ):
             return await within(call, guard.remaining_s())
-        except Exception as error:
-            typed = guard.past_deadline() if _expired(guard, error) else guard.typed(error)
-            if typed is None:
-                raise
-            raise typed from error
 
     def _stream(
         self,

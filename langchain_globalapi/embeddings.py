@@ -8,11 +8,10 @@ from langchain_core.utils import from_env, secret_from_env
 from langchain_openai import OpenAIEmbeddings
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from langchain_globalapi._failures import translate
+from langchain_globalapi._failures import translate, typed_errors
 from langchain_globalapi._guard import check_request_timeout
-from langchain_globalapi._http import check_base_url, sdk_clients
+from langchain_globalapi._http import check_gateway_settings, sdk_clients_of
 from langchain_globalapi.chat_models import DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT_S
-from langchain_globalapi.errors import MissingAPIKeyError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -69,28 +68,9 @@ class GlobalAPIEmbeddings(OpenAIEmbeddings):
     @model_validator(mode="after")
     def validate_environment(self) -> Self:
         """Fail fast without a key, then build the SDK clients with it explicitly."""
-        if self.api_key is None or not self.api_key.get_secret_value():
-            msg = (
-                "GLOBAL_API_KEY is not set: export GLOBAL_API_KEY=<your key> or pass "
-                "api_key=... to GlobalAPIEmbeddings."
-            )
-            raise MissingAPIKeyError(msg)
-        check_base_url(self.api_base, "GlobalAPIEmbeddings")
-        self.openai_api_key = self.api_key
-        self.openai_api_base = self.api_base
+        check_gateway_settings(self, "GlobalAPIEmbeddings")
         if self.client is None or self.async_client is None:
-            sync, async_ = sdk_clients(
-                api_key=self.api_key.get_secret_value(),
-                base_url=self.api_base,
-                organization=self.openai_organization,
-                proxy=self.openai_proxy,
-                http_client=self.http_client,
-                http_async_client=self.http_async_client,
-                default_headers=self.default_headers,
-                default_query=self.default_query,
-                timeout=self.request_timeout,
-                max_retries=self.max_retries,
-            )
+            sync, async_ = sdk_clients_of(self)
             self.client, self.async_client = sync.embeddings, async_.embeddings
         OpenAIEmbeddings.validate_environment(self)  # type: ignore[operator]
         return self
@@ -99,25 +79,15 @@ class GlobalAPIEmbeddings(OpenAIEmbeddings):
         self, texts: list[str], chunk_size: int | None = None, **kwargs: Any
     ) -> list[list[float]]:
         """Embed `texts` (see `OpenAIEmbeddings.embed_documents`); typed endpoint errors."""
-        try:
+        with typed_errors(self._typed):
             return super().embed_documents(texts, chunk_size, **kwargs)
-        except Exception as error:
-            typed = self._typed(error)
-            if typed is None:
-                raise
-            raise typed from error
 
     async def aembed_documents(
         self, texts: list[str], chunk_size: int | None = None, **kwargs: Any
     ) -> list[list[float]]:
         """Embed `texts` asynchronously; typed endpoint errors."""
-        try:
+        with typed_errors(self._typed):
             return await super().aembed_documents(texts, chunk_size, **kwargs)
-        except Exception as error:
-            typed = self._typed(error)
-            if typed is None:
-                raise
-            raise typed from error
 
     def _typed(self, error: Exception) -> BaseException | None:
         timeout = self.request_timeout
