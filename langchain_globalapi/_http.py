@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import functools
 import importlib
@@ -155,7 +156,9 @@ def async_http_client(proxy: str | None = None) -> LoopLocalAsyncClient:
 @functools.lru_cache(maxsize=8)
 def _shared_sync_client(proxy: str | None) -> httpx.Client:
     hooks: dict[str, list[Any]] = {"request": [_cap_to_deadline], "response": [_reject_html]}
-    return openai.DefaultHttpxClient(proxy=proxy, event_hooks=hooks)
+    client = openai.DefaultHttpxClient(proxy=proxy, event_hooks=hooks)
+    atexit.register(client.close)  # its keep-alive sockets, closed rather than left to GC
+    return client
 
 
 @functools.lru_cache(maxsize=8)

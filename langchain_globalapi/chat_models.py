@@ -175,6 +175,16 @@ class ChatGlobalAPI(BaseChatOpenAI):
         `additional_kwargs["reasoning_content"]` and shows as a reasoning block in
         `msg.content_blocks`.
 
+    Errors:
+        Each names the model and the base URL (all in `langchain_globalapi.errors`):
+        `MalformedResponseError` for a 200 that is not an answer (empty or null
+        `choices`, not JSON, an HTML page; `EmptyResponseError` for a stream without an
+        answer), `CallTimeoutError` past a timeout, `EndpointUnreachableError` when
+        nothing answers at the base URL, `ModelNotFoundError` for an id the gateway
+        rejects, `EmptyInputError` for an empty message list (nothing is sent). The
+        first three are LangChain's `ModelAPIError`, `ModelTimeoutError` and
+        `ModelConnectionError`, so a `FallbackChatModel` moves on after them.
+
     Example:
         >>> from langchain_globalapi.testing import FakeOpenAIServer
         >>> with FakeOpenAIServer() as server:
@@ -316,11 +326,16 @@ class ChatGlobalAPI(BaseChatOpenAI):
         if not isinstance(response, dict | openai.BaseModel):
             problem = f"a {type(response).__name__} body, not JSON: {str(response)[:80]!r}"
         else:
-            body = response if isinstance(response, dict) else response.model_dump()
-            if body.get("error"):
-                problem = f"an error with status 200: {str(body['error'])[:200]}"
-            elif not body.get("choices"):
-                problem = f"no choices (choices={body.get('choices')!r})"
+            # Attributes, not model_dump(): a parsed structured output may not dump cleanly.
+            def field(name: str) -> Any:
+                if isinstance(response, dict):
+                    return response.get(name)
+                return getattr(response, name, None)
+
+            if error := field("error"):
+                problem = f"an error with status 200: {str(error)[:200]}"
+            elif not (choices := field("choices")):
+                problem = f"no choices (choices={choices!r})"
             else:
                 return
         msg = f"{where} answered with {problem}: a server fault"
