@@ -9,8 +9,9 @@ one) and forgets pools of loops that were closed another way.
 
 A sync call cannot be cancelled from outside, so its deadline travels with it in a
 context variable (`deadline_scope`): every HTTP attempt, the openai SDK's retries
-included, gets its timeouts capped to the time left, and once none is left the next
-attempt is refused with `DeadlineReached` (which the SDK does not retry).
+included, gets its timeouts capped to the time left, a body that keeps trickling is cut
+at the first bytes past the deadline, and once no time is left the next attempt is
+refused with `DeadlineReached` (which the SDK does not retry).
 
 The openai SDK reads `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`, `OPENAI_CUSTOM_HEADERS`,
 `OPENAI_ADMIN_KEY` and `OPENAI_WEBHOOK_SECRET` when a client is built; `sdk_clients` builds
@@ -132,6 +133,30 @@ async def _areject_html(response: httpx.Response) -> None:
     _reject_html(response)
 
 
+def _check_sync_response(response: httpx.Response) -> None:
+    _reject_html(response)
+    deadline = _DEADLINE.get()
+    if deadline is not None:
+        response.stream = _DeadlineStream(response.stream, deadline)
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    # A body read chunk by chunk, refused past the deadline: a stream that trickles bytes
+    # (keep-alive comments) without ever completing cannot outlive its call.
+    def __init__(self, stream: Any, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if time.monotonic() >= self._deadline:
+                raise DeadlineReached
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
 def sync_http_client(proxy: str | None = None) -> httpx.Client:
     """The shared sync client: SDK defaults, deadline caps, HTML pages refused.
 
@@ -155,7 +180,10 @@ def async_http_client(proxy: str | None = None) -> LoopLocalAsyncClient:
 
 @functools.lru_cache(maxsize=8)
 def _shared_sync_client(proxy: str | None) -> httpx.Client:
-    hooks: dict[str, list[Any]] = {"request": [_cap_to_deadline], "response": [_reject_html]}
+    hooks: dict[str, list[Any]] = {
+        "request": [_cap_to_deadline],
+        "response": [_check_sync_response],
+    }
     client = openai.DefaultHttpxClient(proxy=proxy, event_hooks=hooks)
     atexit.register(client.close)  # its keep-alive sockets, closed rather than left to GC
     return client

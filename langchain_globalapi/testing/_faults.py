@@ -46,21 +46,25 @@ class Fault:
     | `sse_done_only()` | `data: [DONE]` and nothing else | an empty body |
     | `sse_garbage()` | a `data:` line that is not JSON, then the reply | a body that is not JSON |
     | `stall_after_chunks(n)` | `n` chunks, then silence | half the body, then silence |
+    | `keepalive_after_chunks(n)` | `n` chunks, then `: keep-alive` comments | one byte at a time |
 
-    A stalled connection stays open until the client gives up or the server stops.
+    A stalled or trickling connection stays open until the client gives up or the server
+    stops.
 
     Attributes:
         kind: What happens: `"rate_limit"`, `"server_error"`, `"bad_request"`, `"unauthorized"`,
             `"context_overflow"`, `"http_error"`, `"slow_first_byte"`,
             `"drop_before_first_chunk"`, `"drop_after_chunks"`, or a malformed answer:
             `"empty_choices"`, `"null_choices"`, `"not_json"`, `"html_page"`,
-            `"sse_done_only"`, `"sse_garbage"`, `"stall_after_chunks"`.
+            `"sse_done_only"`, `"sse_garbage"`, `"stall_after_chunks"`,
+            `"keepalive_after_chunks"`.
         status: HTTP status of an error fault, 0 for the others.
         error_type: The `error.type` field of the error body.
         error_code: The `error.code` field of the error body.
         message: The `error.message` field of the error body.
         headers: Extra response headers, e.g. `retry-after`.
-        delay_s: Seconds to wait before the first byte (`slow_first_byte`).
+        delay_s: Seconds to wait before the first byte (`slow_first_byte`), or between two
+            trickled bytes or comments (`keepalive_after_chunks`).
         after_headers: For `slow_first_byte` on a stream: send the headers first, then wait.
         chunks_before_drop: Data chunks sent before the connection is killed (or stalls).
         context_window_tokens: The window quoted in a `context_overflow` message.
@@ -265,6 +269,19 @@ class Fault:
             raise ValueError(msg)
         return cls(kind="stall_after_chunks", chunks_before_drop=n)
 
+    @classmethod
+    def keepalive_after_chunks(cls, n: int = 1, every_s: float = 0.05) -> Fault:
+        """Send `n` SSE data chunks, then a `: keep-alive` comment every `every_s`, forever.
+
+        The connection never goes silent, so a client's read timeout never fires: only a
+        limit on the whole call ends it. A non-streamed call gets its body one byte every
+        `every_s`.
+        """
+        if n < 0 or not every_s > 0:
+            msg = f"n must be >= 0 and every_s > 0, got n={n}, every_s={every_s}"
+            raise ValueError(msg)
+        return cls(kind="keepalive_after_chunks", chunks_before_drop=n, delay_s=every_s)
+
     @property
     def is_malformed_answer(self) -> bool:
         """Whether the fault answers 200 with a broken body (see the table above)."""
@@ -280,6 +297,7 @@ _MALFORMED_KINDS = frozenset(
         "sse_done_only",
         "sse_garbage",
         "stall_after_chunks",
+        "keepalive_after_chunks",
     }
 )
 

@@ -124,6 +124,12 @@ class Handler(BaseHTTPRequestHandler):
         self._head(200, "application/json", [("content-length", str(len(payload)))])
         self.wfile.write(payload[: len(payload) // 2])
 
+    def start_json(self, body: Any) -> bytes:
+        """Announce a full JSON body and return its bytes, for the caller to send."""
+        payload = json.dumps(body).encode()
+        self._head(200, "application/json", [("content-length", str(len(payload)))])
+        return payload
+
     def start_sse(self) -> None:
         """Send `200` headers for a chunked `text/event-stream`."""
         self._head(
@@ -136,6 +142,10 @@ class Handler(BaseHTTPRequestHandler):
         """Send one `data:` event as one HTTP chunk."""
         event = f"data: {data}\n\n".encode()
         self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+
+    def send_raw_chunk(self, data: bytes) -> None:
+        """Send bytes as one HTTP chunk of a chunked response (e.g. an SSE comment)."""
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     def end_sse(self) -> None:
         """Send `data: [DONE]` and the chunked terminator."""

@@ -76,6 +76,34 @@ def play_malformed(
         # Silence with the connection open, until the server stops (then hang up).
         stopping.wait()
         handler.drop()
+    elif kind == "keepalive_after_chunks":
+        _trickle(handler, fault, stream=stream, completion=completion, chunks=chunks,
+                 stopping=stopping)  # fmt: skip
     else:  # pragma: no cover - guarded by Fault.is_malformed_answer
         msg = f"not a malformed-answer fault: {kind!r}"
         raise ValueError(msg)
+
+
+def _trickle(
+    handler: Handler,
+    fault: Fault,
+    *,
+    stream: bool,
+    completion: dict[str, Any],
+    chunks: list[dict[str, Any]],
+    stopping: threading.Event,
+) -> None:
+    # Bytes keep coming, so the client's read timeout never fires; it ends when the client
+    # hangs up (the write fails) or the server stops.
+    if stream:
+        handler.start_sse()
+        for chunk in chunks[: fault.chunks_before_drop]:
+            handler.send_sse(json.dumps(chunk))
+        while not stopping.wait(fault.delay_s):
+            handler.send_raw_chunk(b": keep-alive\n\n")
+    else:
+        for byte in handler.start_json(completion):
+            if stopping.wait(fault.delay_s):
+                break
+            handler.wfile.write(bytes([byte]))
+    handler.drop()

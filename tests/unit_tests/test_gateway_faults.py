@@ -202,6 +202,46 @@ def test_total_timeout_ends_a_stalled_call(
     assert "total_timeout_s=0.3" in str(caught.value)
 
 
+def test_async_stream_of_keepalives_only_fails_after_chunk_timeout(
+    build: Build, fake_server: FakeOpenAIServer
+) -> None:
+    # Comments are not chunks: the silence between chunks counts, not bytes on the wire.
+    fake_server.inject(FLASH, Fault.keepalive_after_chunks(2, every_s=0.02))
+    received: list[str] = []
+
+    with pytest.raises(CallTimeoutError) as caught:
+        collect(build(chunk_timeout_s=0.2), "astream", received)
+
+    assert caught.value.timeout == "chunk"
+    assert "".join(received) == f"[{FLASH}] hello "
+
+
+def test_sync_stream_of_keepalives_only_fails_at_the_total_deadline(
+    build: Build, fake_server: FakeOpenAIServer
+) -> None:
+    # The socket is never silent, so no read times out: the deadline cuts the body.
+    fake_server.inject(FLASH, Fault.keepalive_after_chunks(2, every_s=0.02))
+    received: list[str] = []
+
+    with pytest.raises(CallTimeoutError) as caught:
+        collect(build(chunk_timeout_s=0.2, total_timeout_s=0.6), "stream", received)
+
+    assert caught.value.timeout == "total"
+    assert "".join(received) == f"[{FLASH}] hello "
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_answer_trickling_byte_by_byte_fails_at_the_total_deadline(
+    build: Build, fake_server: FakeOpenAIServer, mode: str
+) -> None:
+    fake_server.inject(FLASH, Fault.keepalive_after_chunks(every_s=0.05))
+
+    with pytest.raises(CallTimeoutError) as caught:
+        call(build(timeout=0.3, total_timeout_s=0.6), mode)
+
+    assert caught.value.timeout == "total"
+
+
 @pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
 def test_total_timeout_stops_the_sdk_retrying(
     build: Build, fake_server: FakeOpenAIServer, mode: str

@@ -137,6 +137,7 @@ def test_stall_after_chunks_rejects_a_negative_count() -> None:
         Fault.sse_done_only(),
         Fault.sse_garbage(),
         Fault.stall_after_chunks(1),
+        Fault.keepalive_after_chunks(1),
     ],
 )
 def test_malformed_faults_are_marked_and_recorded(
@@ -154,3 +155,37 @@ def test_malformed_faults_are_marked_and_recorded(
         assert response.status_code == 200
 
     assert fake_server.requests[-1].fault == fault.kind
+
+
+def test_keepalive_after_chunks_never_lets_a_read_time_out(fake_server: FakeOpenAIServer) -> None:
+    fake_server.inject("m", Fault.keepalive_after_chunks(1, every_s=0.02))
+    lines: list[str] = []
+
+    with httpx.stream(
+        "POST",
+        f"{fake_server.base_url}/chat/completions",
+        json=STREAM_BODY,
+        timeout=httpx.Timeout(5, read=0.3),
+    ) as response:
+        for line in response.iter_lines():
+            lines.append(line)
+            if lines.count(": keep-alive") == 20:  # 0.4 s of comments, > the read timeout
+                break
+
+    data = [line for line in lines if line.startswith("data: ")]
+    assert len(data) == 1
+    assert json.loads(data[0][6:])["choices"][0]["delta"]["content"] == "[m] "
+
+
+def test_keepalive_fault_trickles_a_plain_body_byte_by_byte(fake_server: FakeOpenAIServer) -> None:
+    fake_server.inject("m", Fault.keepalive_after_chunks(every_s=0.001))
+
+    response = post(fake_server, BODY)
+
+    assert response.json()["choices"][0]["message"]["content"] == "[m] hello there"
+
+
+@pytest.mark.parametrize(("n", "every_s"), [(-1, 0.1), (1, 0.0), (1, -1.0)])
+def test_keepalive_fault_rejects_nonsense(n: int, every_s: float) -> None:
+    with pytest.raises(ValueError, match="every_s > 0"):
+        Fault.keepalive_after_chunks(n, every_s=every_s)
