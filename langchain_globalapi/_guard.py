@@ -171,6 +171,14 @@ class CallGuard:
             streaming=streaming,
         )
 
+    def fired(self, error: BaseException) -> bool:
+        """Whether `error` is `within`'s own timeout at this call's deadline."""
+        return (
+            isinstance(error, TimeoutError)
+            and not isinstance(error, openai.APIError | GlobalAPIError)
+            and self.expired()
+        )
+
     def past_deadline(self) -> BaseException:
         """The error for a call that ran past its total deadline."""
         return timeout_error(

@@ -67,6 +67,7 @@ __all__ = [
     "httpx",
     "sdk_clients",
     "sdk_clients_of",
+    "shortest_timeout",
     "sync_http_client",
 ]
 
@@ -259,6 +260,25 @@ class LoopLocalAsyncClient(openai.DefaultAsyncHttpxClient):
                 if self._pools.get(loop, (None,))[0] is pool:
                     del self._pools[loop]
             await pool.aclose()
+
+
+def shortest_timeout(first: httpx.Timeout, second: httpx.Timeout) -> httpx.Timeout:
+    """Each phase's shorter limit of two timeouts (None is no limit).
+
+    Example:
+        >>> shortest_timeout(httpx.Timeout(120, connect=10), httpx.Timeout(None, read=60)).read
+        60
+    """
+
+    def pick(a: float | None, b: float | None) -> float | None:
+        return b if a is None else a if b is None else min(a, b)
+
+    return httpx.Timeout(
+        connect=pick(first.connect, second.connect),
+        read=pick(first.read, second.read),
+        write=pick(first.write, second.write),
+        pool=pick(first.pool, second.pool),
+    )
 
 
 def check_base_url(url: str, owner: str) -> str:

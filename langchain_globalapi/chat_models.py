@@ -40,6 +40,7 @@ from langchain_globalapi._http import (
     deadline_scope,
     httpx,
     sdk_clients_of,
+    shortest_timeout,
 )
 from langchain_globalapi._inputs import ensure_messages
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
@@ -384,9 +385,9 @@ class ChatGlobalAPI(BaseChatOpenAI):
         own: Any = self.request_timeout
         timeout = httpx.Timeout(own)
         if streaming and self.chunk_timeout_s is not None:
-            timeout = _shortest(timeout, httpx.Timeout(None, read=self.chunk_timeout_s))
+            timeout = shortest_timeout(timeout, httpx.Timeout(None, read=self.chunk_timeout_s))
         given = kwargs.get("timeout")
-        return timeout if given is None else _shortest(timeout, httpx.Timeout(given))
+        return timeout if given is None else shortest_timeout(timeout, httpx.Timeout(given))
 
     def _generate(
         self,
@@ -417,7 +418,7 @@ class ChatGlobalAPI(BaseChatOpenAI):
             messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
         )
         with typed_errors(
-            lambda error: guard.past_deadline() if _expired(guard, error) else guard.typed(error)
+            lambda error: guard.past_deadline() if guard.fired(error) else guard.typed(error)
         ):
             return await within(call, guard.remaining_s())
 
@@ -483,24 +484,3 @@ def _reasoning_of(raw: object) -> str | None:
             or (extra.get("reasoning"))
         )
     return value if isinstance(value, str) and value else None
-
-
-def _shortest(first: httpx.Timeout, second: httpx.Timeout) -> httpx.Timeout:
-    def pick(a: float | None, b: float | None) -> float | None:
-        return b if a is None else a if b is None else min(a, b)
-
-    return httpx.Timeout(
-        connect=pick(first.connect, second.connect),
-        read=pick(first.read, second.read),
-        write=pick(first.write, second.write),
-        pool=pick(first.pool, second.pool),
-    )
-
-
-def _expired(guard: CallGuard, error: BaseException) -> bool:
-    # `within` fired (a bare TimeoutError at the deadline), not a timeout of the SDK's.
-    return (
-        isinstance(error, TimeoutError)
-        and not isinstance(error, openai.APIError)
-        and (guard.expired())
-    )
