@@ -22,6 +22,7 @@ from langchain_core.exceptions import ModelError, ModelRateLimitError
 __all__ = [
     "AllModelsFailedError",
     "AllModelsRateLimitedError",
+    "AnswerCheckError",
     "BudgetExceededError",
     "BudgetUnavailableError",
     "CacheConfigError",
@@ -127,6 +128,10 @@ class GoldenSetError(GlobalAPIError, ValueError):
 
 class RoutingConfigError(GlobalAPIError, ValueError):
     """A router is misconfigured or got an unknown hint: the message lists the valid values."""
+
+
+class AnswerCheckError(GlobalAPIError, ValueError):
+    """An answer check returned something that is not a risk in [0, 1], or raised (when strict)."""
 
 
 class NoCapableTierError(GlobalAPIError, ValueError):
