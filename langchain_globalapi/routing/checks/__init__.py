@@ -16,6 +16,7 @@ Example:
 """
 
 from langchain_globalapi.routing.checks._arithmetic import (
+    MAX_STATEMENTS,
     ArithmeticCheck,
     ArithmeticStatement,
     arithmetic_statements,
@@ -28,7 +29,11 @@ from langchain_globalapi.routing.checks._base import (
 )
 from langchain_globalapi.routing.checks._calibrate import CheckThreshold, calibrate_check_threshold
 from langchain_globalapi.routing.checks._choice import MultipleChoiceCheck, chosen_options
-from langchain_globalapi.routing.checks._code import CodeCheck
+from langchain_globalapi.routing.checks._code import (
+    BRACKET_SCAN_CHARS,
+    PYTHON_PARSE_CHARS,
+    CodeCheck,
+)
 from langchain_globalapi.routing.checks._final import FinalAnswerCheck, final_answer
 from langchain_globalapi.routing.checks._quantities import QuantitiesCheck
 from langchain_globalapi.routing.checks._schema import (
@@ -49,10 +54,21 @@ from langchain_globalapi.routing.checks._text import (
     RefusalCheck,
     TruncationCheck,
 )
-from langchain_globalapi.routing.checks._view import AnswerView, CodeBlock, answer_text
+from langchain_globalapi.routing.checks._view import (
+    ANSWER_HEAD_CHARS,
+    ANSWER_TAIL_CHARS,
+    AnswerView,
+    CodeBlock,
+    answer_text,
+)
 
 __all__ = [
+    "ANSWER_HEAD_CHARS",
+    "ANSWER_TAIL_CHARS",
+    "BRACKET_SCAN_CHARS",
     "DEFAULT_CHECK_THRESHOLD",
+    "MAX_STATEMENTS",
+    "PYTHON_PARSE_CHARS",
     "AnswerCheck",
     "AnswerCheckWarning",
     "AnswerView",

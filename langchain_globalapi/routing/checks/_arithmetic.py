@@ -266,6 +266,8 @@ def _cut_left(side: str) -> str:
         cut = side.rfind(separator)
         if cut >= 0:
             side = side[cut + 2 :]
+    if ")" not in side and "(" not in side:
+        return side.strip()
     depth, start = 0, 0
     for i, char in enumerate(side):
         if char == "(":
@@ -297,7 +299,7 @@ def _cut_right(side: str) -> str:
         if cut >= 0:
             side = side[:cut]
     depth = 0
-    for i, char in enumerate(side):
+    for i, char in enumerate(side if ")" in side else ""):
         if char == "(":
             depth += 1
         elif char == ")":

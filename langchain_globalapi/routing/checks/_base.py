@@ -79,6 +79,30 @@ def _tool_parameters(tool: Any) -> tuple[str, dict[str, Any]]:
     return str(function["name"]), dict(function.get("parameters") or {})
 
 
+_SCHEMA_KEYS = frozenset(("type", "properties", "$ref", "anyOf", "oneOf", "allOf", "enum", "items"))
+
+
+def _response_schema(given: Any) -> dict[str, Any] | None:
+    """A JSON schema from what ``with_structured_output`` accepts."""
+    if given is None:
+        return None
+    if isinstance(given, Mapping):
+        function = given.get("function")
+        if given.get("type") == "function" and isinstance(function, Mapping):
+            # An OpenAI tool dict: its parameters, titled with its name.
+            return {"title": function.get("name"), **dict(function.get("parameters") or {})}
+        if _SCHEMA_KEYS & given.keys():
+            return dict(given)  # already a JSON schema (a title is optional)
+    try:
+        return dict(convert_to_json_schema(dict(given) if isinstance(given, Mapping) else given))
+    except (TypeError, ValueError) as error:
+        msg = (
+            f"CheckContext(response_schema=...): cannot read a JSON schema from {given!r} "
+            f"({error}); pass a JSON schema dict, a pydantic model or a TypedDict"
+        )
+        raise RoutingConfigError(msg) from error
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """What a request bound: its tools and its structured-output schema (for the schema checks).
@@ -109,21 +133,7 @@ class CheckContext:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_schemas", dict(map(_tool_parameters, self.tools or ())))
-        schema: dict[str, Any] | None = None
-        if self.response_schema is not None:
-            try:
-                given: Any = self.response_schema
-                schema = dict(
-                    convert_to_json_schema(dict(given) if isinstance(given, Mapping) else given)
-                )
-            except (TypeError, ValueError) as error:
-                msg = (
-                    f"CheckContext(response_schema=...): cannot read a JSON schema from "
-                    f"{self.response_schema!r} ({error}); pass a JSON schema dict, a pydantic "
-                    "model or a TypedDict"
-                )
-                raise RoutingConfigError(msg) from error
-        object.__setattr__(self, "response_json_schema", schema)
+        object.__setattr__(self, "response_json_schema", _response_schema(self.response_schema))
 
 
 class AnswerCheck(ABC):

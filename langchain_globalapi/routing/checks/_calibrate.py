@@ -30,7 +30,7 @@ class CheckThreshold:
         escalation_rate: Share of the sample that escalates at this threshold.
         quality: Mean quality of the cascade on the sample (None without labels).
         quality_fraction: ``quality`` over the strong tier's mean quality (None without labels).
-        reached: Whether the target was met (a rate target is met within the ties' granularity).
+        reached: Whether the target was met (a rate within half an answer or 0.5 points).
 
     Example:
         >>> CheckThreshold(0.5, 0.2, None, None, True).escalation_rate
@@ -110,7 +110,7 @@ def calibrate_check_threshold(
             msg = f"escalation_rate must be in [0, 1], got {escalation_rate!r}"
             raise RoutingConfigError(msg)
         best = int(np.argmin(np.abs(rates - escalation_rate) + 1e-12 * rates))
-        tolerance = 1.0 / values.size
+        tolerance = max(0.005, 0.5 / values.size)  # half an answer, or half a percent
         return CheckThreshold(
             float(candidates[best]),
             float(rates[best]),

@@ -3,7 +3,8 @@ r"""The multiple-choice check: a question with lettered options gets no single c
 Applies when the question lists options ``A.``, ``B.``, ... (or ``(A)``, ``A)``). The choice is
 read, in order of precedence, from explicit answers ("the answer is C", "Answer: (C)",
 "correct option is C", ``\boxed{C}``), then from a letter opening the answer ("C. ...",
-"(C)", "**C**"), then from the text of exactly one option quoted in the answer. Several
+"(C)", "**C**") or closing it ("... so it is: C."), then from the text of exactly one option
+quoted in the answer. Several
 different explicit letters, or none found at all, is flagged.
 """
 
@@ -24,6 +25,8 @@ _EXPLICIT = re.compile(
     r"|(?i:\b(?:option|choice|answer)) \(?([A-J])\)? (?i:is (?:the )?(?:correct|right|best))"
 )
 _OPENING = re.compile(r"\A[\s*#]*(?:\(([A-J])\)|([A-J])(?:[.):]|\*\*|\s*\Z|\s+-))")
+# A lone letter closing the answer: "... so it is: C." / "... (C)".
+_CLOSING = re.compile(r"(?:\A|[\s:(*])\(?\**([A-J])\**\)?[.*]*\s*\Z")
 _OPTION_TEXT = re.compile(r"(?m)^[ \t]*\(?([A-J])[.)][ \t]+(.+?)[ \t]*$")
 
 
@@ -32,7 +35,7 @@ def chosen_options(question: str, answer: str, letters: tuple[str, ...]) -> tupl
 
     Returns:
         ``(letters, how)``: the distinct letters chosen (in order of appearance) and ``"explicit"``,
-        ``"opening"``, ``"option text"`` or ``"none"``.
+        ``"opening"``, ``"closing"``, ``"option text"`` or ``"none"``.
 
     Example:
         >>> chosen_options("Q\nA. red\nB. blue", "The answer is B.", ("A", "B"))
@@ -50,6 +53,9 @@ def chosen_options(question: str, answer: str, letters: tuple[str, ...]) -> tupl
         letter = (opening.group(1) or opening.group(2)).upper()
         if letter in valid:
             return [letter], "opening"
+    closing = _CLOSING.search(answer[-40:])
+    if closing is not None and closing.group(1) in valid:
+        return [closing.group(1)], "closing"
     lowered = answer.lower()
     quoted = [
         letter

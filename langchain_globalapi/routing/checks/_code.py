@@ -187,6 +187,8 @@ def code_problem(
             json.loads(code)
         except ValueError as error:
             return f"JSON does not parse: {error}", placeholder, 0
+        except RecursionError:
+            return "JSON nests too deep to parse", placeholder, 0
         return None, placeholder, 0
     if not language:
         return None, placeholder, 0  # unlabelled and not Python: output, prose, pseudo-code

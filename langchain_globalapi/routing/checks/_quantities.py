@@ -28,7 +28,7 @@ from langchain_globalapi.routing.checks._view import AnswerView
 
 __all__ = ["QuantitiesCheck"]
 
-_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 # Unit conversions and counting words a solution may bring in without them being given.
 _CONSTANTS = frozenset(
     (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 0.5, 0.25, 0.75,
@@ -42,6 +42,11 @@ _MAX_COUNT = 3
 def _numbers(text: str) -> set[float]:
     found: set[float] = set()
     for match in _NUMBER.finditer(text):
+        start, end = match.span()
+        if (start and (text[start - 1].isalpha() or text[start - 1] in "._")) or (
+            end < len(text) and text[end].isalpha()
+        ):
+            continue  # part of a name or a unit glued to it ("x2", "v1.5", "3rd", "5km")
         value = round(float(match.group().replace(",", "")), 4)
         if not (1900 <= value <= 2100 and value.is_integer()):  # years are context, not data
             found.add(value)

@@ -220,6 +220,8 @@ def _parse_json(text: str) -> tuple[Any, str | None]:
         return json.loads(text), None
     except ValueError as error:
         return None, f"not valid JSON ({error})"
+    except RecursionError:
+        return None, "nested too deep to parse"
 
 
 class StructuredOutputCheck(AnswerCheck):

@@ -28,7 +28,7 @@ __all__ = ["EmptyAnswerCheck", "RefusalCheck", "TruncationCheck"]
 
 _LENGTH_REASONS = frozenset(("length", "max_tokens", "max_output_tokens", "model_length"))
 _PUNCTUATION_ONLY = re.compile(r"[\W_]*")
-# How the last characters of a cut-off answer look (the answer's last 200 characters, stripped).
+# How the last characters of a cut-off answer look (its last 16 characters, stripped).
 _CUT_OFF = (
     (re.compile(r"\d,\d{0,2}\Z"), "it ends on half a number"),
     (
@@ -159,8 +159,9 @@ class TruncationCheck(AnswerCheck):
         ending = view.text[-200:].rstrip()
         if not ending:
             return CheckResult.skipped(self.name, "empty answer (see the empty check)")
+        tail = ending[-16:]  # every pattern is anchored at the end: no need to scan more
         for pattern, why in _CUT_OFF:
-            if pattern.search(ending):
+            if pattern.search(tail):
                 return CheckResult(self.name, self.cut_off_risk, f"looks cut off: {why}")
         last_line = ending.rsplit("\n", 1)[-1].strip()
         for opener, closer in _OPENERS:

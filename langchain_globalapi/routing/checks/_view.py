@@ -54,9 +54,8 @@ _QUANTITY = re.compile(
     r"(?:the|his|her|their|its|each|our|your) (?:\w+ ){0,2}(?:total|number|amount|sum|value|"
     r"cost|price|average|mean|difference|product|area|volume|perimeter|percentage|probability|"
     r"ratio|speed|distance|rate|remainder|profit|weight|age|height|length|width|income|salary|"
-    r"score|temperature|balance|time|bill|change|total cost|fee|loss|savings|share)s?\b)",
-    re.IGNORECASE,
-)
+    r"score|temperature|balance|time|bill|change|total cost|fee|loss|savings|share)s?\b)"
+)  # matched on the lower-cased question: IGNORECASE makes Python's re several times slower
 # "A. text", "(B) text", "C) text" at the start of a line: an option of a multiple-choice question.
 _OPTION = re.compile(r"(?m)^[ \t]*\(?([A-J])[.)][ \t]+\S")
 _CODE_REQUEST = re.compile(
@@ -64,8 +63,7 @@ _CODE_REQUEST = re.compile(
     r"[^.?!\n]{0,60}?\b(?:code|function|program|script|class|method|snippet|query|regex|"
     r"module|implementation|unit tests?|endpoint|component)s?\b|"
     r"\bin (?:python|javascript|typescript|java|c\+\+|c#|go|golang|rust|ruby|php|sql|bash|kotlin|"
-    r"swift)\b|\bdef \w+\(|\bfunction \w+\(",
-    re.IGNORECASE,
+    r"swift)\b|\bdef \w+\(|\bfunction \w+\("
 )
 
 
@@ -144,6 +142,11 @@ class AnswerView:
         return _window(text, QUESTION_HEAD_CHARS, QUESTION_TAIL_CHARS)
 
     @cached_property
+    def question_lower(self) -> str:
+        """:attr:`question` lower-cased."""
+        return self.question.lower()
+
+    @cached_property
     def response_metadata(self) -> dict[str, Any]:
         """The answer's ``response_metadata`` (empty when missing)."""
         metadata = getattr(self.answer, "response_metadata", None)
@@ -215,12 +218,15 @@ class AnswerView:
 
         A question that asks for code never does ("compute the median" asks for a function).
         """
-        return _QUANTITY.search(self.question) is not None and not self.asks_code
+        return _QUANTITY.search(self.question_lower) is not None and not self.asks_code
 
     @cached_property
     def options(self) -> tuple[str, ...]:
         """The option letters of a multiple-choice question, in order (empty when none)."""
-        letters = tuple(dict.fromkeys(_OPTION.findall(self.question)))
+        question = self.question
+        if "B." not in question and "B)" not in question:
+            return ()
+        letters = tuple(dict.fromkeys(_OPTION.findall(question)))
         # Options run A, B, C, ...: "A." alone, or "B." without "A.", is not a question's options.
         if len(letters) < 2 or letters[0] != "A":
             return ()
@@ -229,4 +235,4 @@ class AnswerView:
     @cached_property
     def asks_code(self) -> bool:
         """Whether the question asks for code (write/implement ... function, "in Python", ...)."""
-        return _CODE_REQUEST.search(self.question) is not None
+        return _CODE_REQUEST.search(self.question_lower) is not None
