@@ -38,7 +38,7 @@ __all__ = [
 TIMES = "\u00d7"  # the multiplication sign
 MINUS_SIGN = "\u2212"  # the typographic minus
 #: At most this many statements are read per answer (and twice as many ``=`` signs examined).
-MAX_STATEMENTS = 24
+MAX_STATEMENTS = 16
 #: How far each side of an ``=`` is read (characters).
 _SIDE_CHARS = 80
 _SIDE_CLASS = r"[0-9 \t.,$€£%()+\-*/\u00d7÷x^·]*"
@@ -50,6 +50,11 @@ _COMPOUND_BEFORE = frozenset("<>!=:+-*/%^&|~")
 # (which makes the side unreadable); whitespace between tokens is skipped by findall.
 _TOKEN = re.compile(
     r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(%?)|([-+*/\u00d7÷x^·()])|(\S)"
+)
+# "a", "-a" or "a op b" with plain numbers: most written statements, read without the parser.
+_SIMPLE = re.compile(
+    r"\s*(-?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(%?)\s*"
+    r"(?:([-+*/\u00d7÷x·])\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(%?)\s*)?\Z"
 )
 _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)%?")
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]{1,40})\}\{([^{}]{1,40})\}")
@@ -359,6 +364,36 @@ def _right_side(text: str, equals: int, ceiling: int) -> str | None:
     return side
 
 
+def _literal(number: str, percent: str, as_fraction: bool) -> float:
+    value = float(number.replace(",", ""))
+    return value / 100 if percent and as_fraction else value
+
+
+def _read(side: str, as_fraction: bool) -> tuple[float, int | None]:
+    """A side's value, and its written decimals when it is a single number (else None)."""
+    if "$" in side or "€" in side or "£" in side:
+        side = side.replace("$", "").replace("€", "").replace("£", "")
+    simple = _SIMPLE.match(side)
+    if simple is None:  # anything longer than "a op b": the full parser
+        expression = _Expression(side, as_fraction)
+        value = expression.evaluate()
+        return value, expression.decimals if expression.is_literal else None
+    sign, first, first_percent, operator, second, second_percent = simple.groups()
+    value = _literal(first, first_percent, as_fraction) * (-1.0 if sign else 1.0)
+    if operator is None:
+        return value, len(first.partition(".")[2])
+    other = _literal(second, second_percent, as_fraction)
+    if operator == "+":
+        return value + other, None
+    if operator == "-":
+        return value - other, None
+    if operator in _DIVIDE:
+        if other == 0:
+            raise _ParseError("division by zero")
+        return value / other, None
+    return value * other, None
+
+
 def _values(left: str, right: str) -> tuple[float, float, bool] | None:
     """(left value, right value, holds) or None when a side cannot be read."""
     percent = "%" in left or "%" in right
@@ -366,18 +401,20 @@ def _values(left: str, right: str) -> tuple[float, float, bool] | None:
     first: tuple[float, float] | None = None
     for as_fraction in readings:
         try:
-            lhs, rhs = _Expression(left, as_fraction), _Expression(right, as_fraction)
-            left_value, right_value = lhs.evaluate(), rhs.evaluate()
+            (left_value, left_decimals), (right_value, right_decimals) = (
+                _read(left, as_fraction),
+                _read(right, as_fraction),
+            )
         except _ParseError:
             return None
-        if lhs.is_literal and rhs.is_literal:
+        if left_decimals is not None and right_decimals is not None:
             return None  # "$1 = 100" (cents): a definition, not a calculation
         if first is None:
             first = (left_value, right_value)
-        literal = rhs if rhs.is_literal else lhs if lhs.is_literal else None
+        decimals = right_decimals if right_decimals is not None else left_decimals
         scale = max(1.0, abs(left_value), abs(right_value))
         # A written number stands for anything it rounds, truncates or is rounded up from.
-        tolerance = 10.0**-literal.decimals if literal is not None else 0.0
+        tolerance = 10.0**-decimals if decimals is not None else 0.0
         difference = abs(left_value - right_value)
         if difference <= 1e-9 * scale or difference < tolerance * (1 - 1e-9):
             return left_value, right_value, True

@@ -36,7 +36,7 @@ __all__ = ["BRACKET_SCAN_CHARS", "PYTHON_PARSE_CHARS", "CodeCheck", "code_proble
 #: Python blocks are parsed while their total length stays within this many characters.
 PYTHON_PARSE_CHARS = 1500
 #: Brackets are counted in at most this many characters of code per answer.
-BRACKET_SCAN_CHARS = 12_000
+BRACKET_SCAN_CHARS = 6_000
 
 _PYTHON = frozenset(("python", "py", "python3", "py3", "ipython", "pycon", "sage"))
 _JSON = frozenset(("json", "jsonc", "json5"))

@@ -22,7 +22,7 @@ from langchain_globalapi.routing.checks._base import (
     CheckResult,
     result_of_findings,
 )
-from langchain_globalapi.routing.checks._view import AnswerView
+from langchain_globalapi.routing.checks._view import AnswerView, numbers_in
 
 __all__ = ["FinalAnswerCheck", "final_answer"]
 
@@ -31,10 +31,8 @@ _MARKER = re.compile(
     r"(?:####|\\boxed\{|\b(?:[Ff]inal [Aa]nswer|[Tt]he [Aa]nswer|[Aa]nswer|FINAL ANSWER|"
     r"THE ANSWER|ANSWER)\b(?:[ \t]+is|[ \t]*[:=]|[ \t]+would be))[ \t:*]*(?P<answer>[^\n]{0,120})"
 )
-# Starts with a digit, so the engine skips ahead to digits (a leading "-" or "." is read back).
-_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_COUNT_QUESTION = re.compile(r"\bhow many\b", re.IGNORECASE)
+_COUNT_QUESTION = re.compile(r"\bhow many\b")  # on the lower-cased question
 # A number in the final answer that only qualifies it ("in 2 days", "for the 3 of them") is
 # still a number: the check compares values, so units and words around them do not matter.
 _LAST_CHARS = 600
@@ -42,12 +40,9 @@ _LAST_CHARS = 600
 
 def _values(text: str) -> list[float]:
     values: list[float] = []
-    for match in _NUMBER.finditer(text):
-        value = float(match.group().replace(",", ""))
-        start = match.start()
-        if start and text[start - 1] == "-" and (start < 2 or not text[start - 2].isalnum()):
-            value = -value  # "-3", not "5-3"
-        values.append(value)
+    for start, _, number in numbers_in(text):
+        negative = start and text[start - 1] == "-" and (start < 2 or not text[start - 2].isalnum())
+        values.append(-number if negative else number)  # "-3", not "5-3"
     return values
 
 
@@ -86,7 +81,7 @@ def final_answer(prose: str) -> tuple[str | None, list[str]]:
         return explicit[-1], explicit
     tail = prose[-_LAST_CHARS:]
     for sentence in reversed(_SENTENCE_END.split(tail)):
-        if _NUMBER.search(sentence):
+        if any(c.isdigit() for c in sentence):
             return sentence.strip(), []
     return None, []
 
@@ -155,15 +150,16 @@ class FinalAnswerCheck(AnswerCheck):
             )
         value = values[-1] if not explicit else values[0]
         position = prose.rfind(final) if final else -1
-        working = prose[: max(position, 0)] + "\n" + view.question
-        if explicit and not _close(value, _values(working)):
+        working = [abs(v) for start, _, v in view.prose_numbers if start < position]
+        working += [v for _, _, v in view.question_numbers]
+        if explicit and not _close(abs(value), working):
             findings.append(
                 (
                     self.not_derived_risk,
                     f"the final answer {value:g} appears nowhere in the working",
                 )
             )
-        if value != int(value) and _COUNT_QUESTION.search(view.question):
+        if value != int(value) and _COUNT_QUESTION.search(view.question_lower):
             findings.append(
                 (self.not_whole_risk, f"'how many' answered with a fraction ({value:g})")
             )

@@ -69,10 +69,23 @@ class Phrases:
 
     def __init__(self, *patterns: str) -> None:
         self.phrases = tuple(dict.fromkeys(p for pattern in patterns for p in expand(pattern)))
-        self._words = tuple(words_of(phrase) for phrase in self.phrases)
+        # Indexed by the phrase's rarest-looking word (its longest), so a text only tests the
+        # phrases whose index word it contains: a set intersection instead of a loop over all.
+        self._by_word: dict[bytes, list[tuple[int, str, frozenset[bytes]]]] = {}
+        for order, phrase in enumerate(self.phrases):
+            need = words_of(phrase)
+            key = max(need, key=len) if need else phrase.encode()
+            self._by_word.setdefault(key, []).append((order, phrase, need))
+        self._index = frozenset(self._by_word)
 
     def _candidates(self, words: frozenset[bytes]) -> list[str]:
-        return [p for p, need in zip(self.phrases, self._words, strict=True) if need <= words]
+        found = [
+            (order, phrase)
+            for word in self._index & words
+            for order, phrase, need in self._by_word[word]
+            if need <= words
+        ]
+        return [phrase for _, phrase in sorted(found)]
 
     def find(self, lower: str, words: frozenset[bytes], *, first_only: bool = False) -> list[str]:
         """The phrases found in ``lower`` (lower-cased; ``words`` is ``words_of(lower)``)."""

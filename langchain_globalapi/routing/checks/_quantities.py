@@ -14,8 +14,6 @@ for escalation rather than deciding: at the default threshold it never escalates
 
 from __future__ import annotations
 
-import re
-
 from langchain_globalapi.routing.checks._arithmetic import statements_of
 from langchain_globalapi.routing.checks._base import (
     AnswerCheck,
@@ -24,34 +22,29 @@ from langchain_globalapi.routing.checks._base import (
     result_of_findings,
     risk_of_count,
 )
-from langchain_globalapi.routing.checks._view import AnswerView
+from langchain_globalapi.routing.checks._view import AnswerView, NumberAt
 
 __all__ = ["QuantitiesCheck"]
 
-_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 # Unit conversions and counting words a solution may bring in without them being given.
 _CONSTANTS = frozenset(
     (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 0.5, 0.25, 0.75,
      14.0, 16.0, 24.0, 28.0, 30.0, 31.0, 48.0, 52.0, 60.0, 100.0, 360.0, 365.0, 366.0,
      1000.0, 1440.0, 3600.0)
 )  # fmt: skip
-_MAX_NUMBERS = 200
 _MAX_COUNT = 3
 
 
-def _numbers(text: str) -> set[float]:
+def _numbers(text: str, numbers: list[NumberAt]) -> set[float]:
     found: set[float] = set()
-    for match in _NUMBER.finditer(text):
-        start, end = match.span()
+    for start, end, number in numbers:
         if (start and (text[start - 1].isalpha() or text[start - 1] in "._")) or (
             end < len(text) and text[end].isalpha()
         ):
             continue  # part of a name or a unit glued to it ("x2", "v1.5", "3rd", "5km")
-        value = round(float(match.group().replace(",", "")), 4)
+        value = round(number, 4)
         if not (1900 <= value <= 2100 and value.is_integer()):  # years are context, not data
             found.add(value)
-        if len(found) >= _MAX_NUMBERS:
-            break
     return found
 
 
@@ -83,8 +76,8 @@ class QuantitiesCheck(AnswerCheck):
         """Compare the question's numbers, the answer's numbers and what the answer computes."""
         if not view.asks_quantity or view.options:
             return CheckResult.skipped(self.name, "the question does not ask for one value")
-        given = _numbers(view.question)
-        used = _numbers(view.prose)
+        given = _numbers(view.question, view.question_numbers)
+        used = _numbers(view.prose, view.prose_numbers)
         if not given or not used:
             return CheckResult.skipped(self.name, "no numbers to compare")
         computed: set[float] = set()

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Validation stops (and passes what it has not reached) after this many values.
-MAX_SCHEMA_NODES = 2000
+MAX_SCHEMA_NODES = 300
 #: Structured output longer than this is not parsed (reported as not checked).
 STRUCTURED_OUTPUT_CHARS = 200_000
 _MAX_TOOL_CALLS = 16
@@ -47,66 +47,106 @@ _BOUNDS: tuple[tuple[str, Callable[[float, float], bool], str], ...] = (
     ("exclusiveMinimum", operator.le, "not above"),
     ("exclusiveMaximum", operator.ge, "not below"),
 )
-_TYPES: dict[str, tuple[type, ...]] = {
+_EXACT_TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
     "array": (list,),
     "string": (str,),
     "boolean": (bool,),
     "null": (type(None),),
 }
+_STRING_KEYWORDS = frozenset(("minLength", "maxLength", "pattern"))
+_COMBINED = frozenset(("const", "enum", "anyOf", "oneOf", "allOf"))
+_NUMBER_KEYWORDS = frozenset(("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"))
+#: A value's place in the document, as its keys and indexes (formatted only for a message).
+Path = tuple[str | int, ...]
 
 
 def _is_type(value: Any, kind: str) -> bool:
+    # Exact type tests: JSON values are plain dict/list/str/int/float/bool/None, and bool is
+    # not an integer in JSON Schema (type(True) is bool, not int).
+    value_type = type(value)
     if kind == "integer":
-        return not isinstance(value, bool) and (
-            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-        )
+        return value_type is int or (value_type is float and value.is_integer())
     if kind == "number":
-        return not isinstance(value, bool) and isinstance(value, int | float)
-    types = _TYPES.get(kind)
-    return True if types is None else isinstance(value, types)
+        return value_type is int or value_type is float
+    types = _EXACT_TYPES.get(kind)
+    return True if types is None else value_type in types or isinstance(value, types)
+
+
+def _where(path: Path) -> str:
+    if not path:
+        return "the value"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 class _Validator:
-    def __init__(self, root: Mapping[str, Any]) -> None:
+    """One validation: the root (for references) and the budget of values left to visit."""
+
+    def __init__(self, root: dict[str, Any]) -> None:
         self.root = root
         self.budget = MAX_SCHEMA_NODES
 
-    def _resolve(self, schema: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
+    def _resolve(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
         while isinstance(schema.get("$ref"), str) and depth < 32:
             ref = schema["$ref"]
             if not ref.startswith("#"):
                 return {}  # remote references are not fetched: accept
             target: Any = self.root
             for part in ref[2:].split("/") if len(ref) > 1 else []:
-                target = (
-                    target.get(part.replace("~1", "/").replace("~0", "~"), {})
-                    if isinstance(target, Mapping)
-                    else {}
-                )
-            schema = target if isinstance(target, Mapping) else {}
+                key = part.replace("~1", "/").replace("~0", "~")
+                target = target.get(key, {}) if isinstance(target, dict) else {}
+            schema = target if isinstance(target, dict) else {}
             depth += 1
         return schema
 
-    def error(self, value: Any, schema: Any, path: str, depth: int = 0) -> str | None:
-        if not isinstance(schema, Mapping) or depth > 64:
+    def error(self, value: Any, schema: Any, path: Path, depth: int = 0) -> str | None:
+        if not isinstance(schema, dict) or depth > 64:
             return None
         self.budget -= 1
         if self.budget < 0:
             return None
-        schema = self._resolve(schema, depth)
-        where = path or "the value"
+        if "$ref" in schema:
+            schema = self._resolve(schema, depth)
         kind = schema.get("type")
         if kind is not None:
-            kinds = kind if isinstance(kind, list) else [kind]
-            if not any(_is_type(value, k) for k in kinds if isinstance(k, str)):
-                shown = "/".join(str(k) for k in kinds)
-                return f"{where} should be {shown}, got {type(value).__name__}"
+            if type(kind) is str:
+                fits = _is_type(value, kind)
+            else:
+                fits = any(_is_type(value, k) for k in kind if isinstance(k, str))
+            if not fits:
+                shown = kind if type(kind) is str else "/".join(str(k) for k in kind)
+                return f"{_where(path)} should be {shown}, got {type(value).__name__}"
+        if not _COMBINED.isdisjoint(schema.keys()):
+            found = self._combined_error(value, schema, path, depth)
+            if found is not None:
+                return found
+        value_type = type(value)
+        if value_type is dict:
+            return self._object_error(value, schema, path, depth)
+        if value_type is list:
+            return self._array_error(value, schema, path, depth)
+        if value_type is str:
+            return (
+                self._string_error(value, schema, path)
+                if _STRING_KEYWORDS & schema.keys()
+                else None
+            )
+        if value_type is int or value_type is float:
+            return self._number_error(value, schema, path)
+        return None
+
+    def _combined_error(
+        self, value: Any, schema: dict[str, Any], path: Path, depth: int
+    ) -> str | None:
+        """``const``, ``enum``, ``anyOf``/``oneOf`` (as any-of) and ``allOf``."""
         if "const" in schema and value != schema["const"]:
-            return f"{where} should be {schema['const']!r}"
+            return f"{_where(path)} should be {schema['const']!r}"
         enum = schema.get("enum")
         if isinstance(enum, list) and value not in enum:
-            return f"{where} should be one of {enum[:5]!r}"
+            return f"{_where(path)} should be one of {enum[:5]!r}"
         for keyword in ("anyOf", "oneOf"):
             options = schema.get(keyword)
             if (
@@ -114,79 +154,74 @@ class _Validator:
                 and options
                 and all(self.error(value, o, path, depth + 1) is not None for o in options)
             ):
-                return f"{where} matches none of its {keyword} schemas"
+                return f"{_where(path)} matches none of its {keyword} schemas"
         for option in schema.get("allOf") or ():
             found = self.error(value, option, path, depth + 1)
             if found is not None:
                 return found
-        if isinstance(value, dict):
-            return self._object_error(value, schema, path, depth)
-        if isinstance(value, list):
-            return self._array_error(value, schema, path, depth)
-        if isinstance(value, str):
-            return self._string_error(value, schema, where)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return self._number_error(value, schema, where)
         return None
 
     def _object_error(
-        self, value: dict[str, Any], schema: Mapping[str, Any], path: str, depth: int
+        self, value: dict[str, Any], schema: dict[str, Any], path: Path, depth: int
     ) -> str | None:
         properties = schema.get("properties")
-        properties = properties if isinstance(properties, Mapping) else {}
+        if not isinstance(properties, dict):
+            properties = {}
         for name in schema.get("required") or ():
             if name not in value:
-                return f"missing required {(path + '.' if path else '')}{name}"
+                return f"missing required {_where((*path, name))}"
         extra = schema.get("additionalProperties", True)
         for name, item in value.items():
-            child = f"{path}.{name}" if path else str(name)
             if name in properties:
-                found = self.error(item, properties[name], child, depth + 1)
+                found = self.error(item, properties[name], (*path, name), depth + 1)
             elif extra is False:
-                found = f"unexpected property {child}"
+                found = f"unexpected property {_where((*path, name))}"
+            elif isinstance(extra, dict):
+                found = self.error(item, extra, (*path, name), depth + 1)
             else:
-                found = self.error(item, extra, child, depth + 1)
-            if found is not None:
+                continue
+            if found is not None or self.budget < 0:
                 return found
         return None
 
     def _array_error(
-        self, value: list[Any], schema: Mapping[str, Any], path: str, depth: int
+        self, value: list[Any], schema: dict[str, Any], path: Path, depth: int
     ) -> str | None:
-        where = path or "the value"
         low, high = schema.get("minItems"), schema.get("maxItems")
         if isinstance(low, int) and len(value) < low:
-            return f"{where} has {len(value)} items, fewer than {low}"
+            return f"{_where(path)} has {len(value)} items, fewer than {low}"
         if isinstance(high, int) and len(value) > high:
-            return f"{where} has {len(value)} items, more than {high}"
+            return f"{_where(path)} has {len(value)} items, more than {high}"
         items = schema.get("items")
-        if isinstance(items, Mapping):
+        if isinstance(items, dict):
             for index, item in enumerate(value):
-                found = self.error(item, items, f"{path}[{index}]", depth + 1)
+                found = self.error(item, items, (*path, index), depth + 1)
                 if found is not None or self.budget < 0:
                     return found
         return None
 
     @staticmethod
-    def _string_error(value: str, schema: Mapping[str, Any], where: str) -> str | None:
+    def _string_error(value: str, schema: dict[str, Any], path: Path) -> str | None:
         low, high = schema.get("minLength"), schema.get("maxLength")
         if isinstance(low, int) and len(value) < low:
-            return f"{where} is shorter than {low} characters"
+            return f"{_where(path)} is shorter than {low} characters"
         if isinstance(high, int) and len(value) > high:
-            return f"{where} is longer than {high} characters"
+            return f"{_where(path)} is longer than {high} characters"
         pattern = schema.get("pattern")
         if isinstance(pattern, str):
             try:
                 if re.search(pattern, value[:10_000]) is None:
-                    return f"{where} does not match {pattern!r}"
+                    return f"{_where(path)} does not match {pattern!r}"
             except re.error:
                 return None
         return None
 
     @staticmethod
-    def _number_error(value: float, schema: Mapping[str, Any], where: str) -> str | None:
+    def _number_error(value: float, schema: dict[str, Any], path: Path) -> str | None:
         if isinstance(value, float) and not math.isfinite(value):
-            return f"{where} is not a finite number"
+            return f"{_where(path)} is not a finite number"
+        if not _NUMBER_KEYWORDS & schema.keys():
+            return None
         for keyword, fails, word in _BOUNDS:
             bound = schema.get(keyword)
             if (
@@ -194,7 +229,7 @@ class _Validator:
                 and not isinstance(bound, bool)
                 and fails(value, bound)
             ):
-                return f"{where} = {value!r} is {word} {bound!r}"
+                return f"{_where(path)} = {value!r} is {word} {bound!r}"
         return None
 
 
@@ -209,7 +244,8 @@ def schema_error(value: Any, schema: Mapping[str, Any]) -> str | None:
         >>> schema_error({"a": 3}, schema) is None
         True
     """
-    return _Validator(schema).error(value, schema, "")
+    root = dict(schema)
+    return _Validator(root).error(value, root, ())
 
 
 def _parse_json(text: str) -> tuple[Any, str | None]:

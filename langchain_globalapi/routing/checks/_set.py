@@ -319,9 +319,10 @@ def default_checks(
     """The built-in answer checks as one callable set, plus any ``extra`` user checks.
 
     Built in: empty answer, truncation, refusals and hedges, arithmetic that does not hold, a
-    missing or inconsistent final answer, code (parse, fences, placeholders), a multiple-choice
-    answer without one clear choice, structured output and tool arguments against their schemas
-    (these two only with a :class:`CheckContext`).
+    missing or inconsistent final answer, given quantities unused or numbers from nowhere (weak:
+    they order answers, never escalate alone), code (parse, fences, placeholders, missing), a
+    multiple-choice answer without one clear choice, structured output and tool arguments
+    against their schemas (these two only with a :class:`CheckContext`).
 
     Args:
         *extra: User checks to run after the built-in ones.

@@ -109,8 +109,10 @@ class EmptyAnswerCheck(AnswerCheck):
         """Empty when nothing but whitespace and punctuation came back, and no tool call."""
         if view.answer.tool_calls or view.answer.invalid_tool_calls:
             return CheckResult(self.name, 0.0, "the answer calls a tool")
-        head = view.window[:200]
-        if _PUNCTUATION_ONLY.fullmatch(head) and len(view.text) <= 200:
+        # The head first (cheap); then the whole window, so a long run of blanks is empty too.
+        if _PUNCTUATION_ONLY.fullmatch(view.window[:200]) and _PUNCTUATION_ONLY.fullmatch(
+            view.window
+        ):
             return CheckResult(self.name, 1.0, "empty answer")
         return CheckResult(self.name, 0.0, "")
 

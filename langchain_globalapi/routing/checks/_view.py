@@ -26,18 +26,21 @@ __all__ = [
     "ANSWER_TAIL_CHARS",
     "FENCE_SCAN_CHARS",
     "MAX_CODE_BLOCKS",
+    "MAX_NUMBERS",
     "QUESTION_HEAD_CHARS",
     "QUESTION_TAIL_CHARS",
     "AnswerView",
     "CodeBlock",
+    "NumberAt",
     "answer_text",
+    "numbers_in",
 ]
 
 #: The checks read the first ``ANSWER_HEAD_CHARS`` and the last ``ANSWER_TAIL_CHARS`` characters
 #: of an answer (a final answer, a truncation or a refusal sits at one end; the working in
 #: between is sampled by the head). The bound keeps a check's cost flat for a 50 KB answer.
-ANSWER_HEAD_CHARS = 4000
-ANSWER_TAIL_CHARS = 2000
+ANSWER_HEAD_CHARS = 3000
+ANSWER_TAIL_CHARS = 1500
 #: What the question asks for is read from its first and last characters (the request is usually
 #: at the start, a question about a pasted document at the end, options at the end).
 QUESTION_HEAD_CHARS = 1200
@@ -48,6 +51,11 @@ MAX_CODE_BLOCKS = 8
 FENCE_SCAN_CHARS = 12_000
 
 _FENCE = "```"
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+#: At most this many numbers are read from a text (the question, the answer's prose window).
+MAX_NUMBERS = 400
+#: A number found in a text: ``(start, end, value)``.
+NumberAt = tuple[int, int, float]
 _QUANTITY = re.compile(
     r"\b(?:how (?:many|much|long|far|old|often|fast|tall|big|heavy)|calculate|compute|"
     r"what percent(?:age)?|(?:what|find) (?:is|was|are|were|will be|would be|is the value of)? ?"
@@ -79,6 +87,21 @@ def answer_text(answer: AIMessage) -> str:
     if isinstance(content, str):
         return content
     return _text_and_media(content)[0]
+
+
+def numbers_in(text: str) -> list[NumberAt]:
+    """The unsigned numbers of ``text`` (thousands commas allowed), at most :data:`MAX_NUMBERS`.
+
+    Example:
+        >>> numbers_in("3 eggs cost $1,200.50")
+        [(0, 1, 3.0), (13, 21, 1200.5)]
+    """
+    found: list[NumberAt] = []
+    for match in _NUMBER.finditer(text):
+        found.append((match.start(), match.end(), float(match.group().replace(",", ""))))
+        if len(found) >= MAX_NUMBERS:
+            break
+    return found
 
 
 def _window(text: str, head: int, tail: int) -> str:
@@ -211,6 +234,16 @@ class AnswerView:
     def prose_words(self) -> frozenset[bytes]:
         """The distinct words of :attr:`prose_lower` (for cheap phrase pre-filtering)."""
         return words_of(self.prose_lower)
+
+    @cached_property
+    def prose_numbers(self) -> list[NumberAt]:
+        """The numbers of :attr:`prose` (read once, shared by the checks)."""
+        return numbers_in(self.prose)
+
+    @cached_property
+    def question_numbers(self) -> list[NumberAt]:
+        """The numbers of :attr:`question`."""
+        return numbers_in(self.question)
 
     @cached_property
     def asks_quantity(self) -> bool:

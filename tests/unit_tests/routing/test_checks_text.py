@@ -283,6 +283,10 @@ def test_empty_answer_is_certain_failure(content: object) -> None:
     assert EmptyAnswerCheck()("Hi", AIMessage(content=content)).risk == 1.0  # type: ignore[arg-type]
 
 
+def test_long_run_of_blanks_is_empty() -> None:
+    assert EmptyAnswerCheck()("Hi", say(" \n" * 10_000)).risk == 1.0
+
+
 def test_answer_that_only_calls_a_tool_is_not_empty() -> None:
     call = AIMessage(content="", tool_calls=[{"name": "search", "args": {}, "id": "1"}])
     assert EmptyAnswerCheck()("Find it", call).risk == 0.0
