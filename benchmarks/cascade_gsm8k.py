@@ -241,17 +241,13 @@ def sensitivity_grid(even: list[AnsweredPrompt]) -> list[dict[str, float]]:
 
 def findings(
     reports: list[CheckReport], weak: np.ndarray, names: tuple[str, ...]
-) -> dict[str, dict[str, float]]:
+) -> dict[str, dict[str, float | None]]:
     """Per check: answers it found something in, and the share of those the weak model got wrong."""
-    out = {}
+    out: dict[str, dict[str, float | None]] = {}
     for name in names:
         hit = np.asarray([any(x.name == name and x.risk > 0 for x in r.results) for r in reports])
-        out[name] = {
-            "answers_flagged": int(hit.sum()),
-            "weak_wrong_among_flagged": float((weak[hit] == 0).mean())
-            if hit.any()
-            else float("nan"),
-        }
+        wrong = float((weak[hit] == 0).mean()) if hit.any() else None
+        out[name] = {"answers_flagged": int(hit.sum()), "weak_wrong_among_flagged": wrong}
     return out
 
 
@@ -336,10 +332,9 @@ def main() -> int:
     print(f"(on even rows the calibrated threshold escalates {target.escalation_rate:.1%})")
     print("\n| check | odd answers flagged | weak wrong among them |\n|---|---|---|")
     for name, found in findings(odd_reports, odd_weak, names).items():
-        if found["answers_flagged"]:
-            print(
-                f"| {name} | {found['answers_flagged']} | {found['weak_wrong_among_flagged']:.0%} |"
-            )
+        share = found["weak_wrong_among_flagged"]
+        if share is not None:
+            print(f"| {name} | {found['answers_flagged']:.0f} | {share:.0%} |")
 
     # The same ranking under other price ratios: what the weak call costs matters.
     prices: dict[str, Any] = {}
@@ -423,7 +418,7 @@ def main() -> int:
         "gsm8k_odd": serialise(results),
         "operating_points_odd": operating_points,
         "calibrated_on_even": {
-            "threshold": target.threshold,
+            "threshold": round(target.threshold, 6),
             "escalation_rate_even": target.escalation_rate,
             "quality_fraction_even": target.quality_fraction,
         },

@@ -37,6 +37,7 @@ from langchain_globalapi.routing.checks._code import (
 from langchain_globalapi.routing.checks._final import FinalAnswerCheck, final_answer
 from langchain_globalapi.routing.checks._quantities import QuantitiesCheck
 from langchain_globalapi.routing.checks._schema import (
+    MAX_SCHEMA_NODES,
     StructuredOutputCheck,
     ToolArgumentsCheck,
     schema_error,
@@ -67,6 +68,7 @@ __all__ = [
     "ANSWER_TAIL_CHARS",
     "BRACKET_SCAN_CHARS",
     "DEFAULT_CHECK_THRESHOLD",
+    "MAX_SCHEMA_NODES",
     "MAX_STATEMENTS",
     "PYTHON_PARSE_CHARS",
     "AnswerCheck",

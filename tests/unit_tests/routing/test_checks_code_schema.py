@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from langchain_globalapi.errors import RoutingConfigError
 from langchain_globalapi.routing.checks import (
+    MAX_SCHEMA_NODES,
     PYTHON_PARSE_CHARS,
     CheckContext,
     CodeCheck,
@@ -276,6 +277,17 @@ def test_tool_check_is_skipped_without_tools() -> None:
 def test_unreadable_tool_fails_at_construction() -> None:
     with pytest.raises(RoutingConfigError, match="cannot read a JSON schema"):
         CheckContext(tools=[42])
+
+
+def test_validation_stops_after_its_value_budget() -> None:
+    schema = {"type": "array", "items": {"type": "integer"}}
+    early = [1] * 100_000
+    early[0] = "x"
+    late = [1] * 100_000
+    late[-1] = "x"
+    assert schema_error(early, schema) == "[0] should be integer, got str"
+    assert schema_error(late, schema) is None  # past MAX_SCHEMA_NODES: not visited
+    assert MAX_SCHEMA_NODES < 1000
 
 
 def test_non_finite_number_fails_a_number_schema() -> None:
