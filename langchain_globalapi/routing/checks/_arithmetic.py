@@ -15,7 +15,6 @@ as a plain number.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from langchain_globalapi.routing.checks._base import (
     CheckResult,
     risk_of_count,
 )
+from langchain_globalapi.routing.checks._expression import TIMES, ParseError, read_side
 from langchain_globalapi.routing.checks._view import AnswerView
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "statements_of",
 ]
 
-TIMES = "\u00d7"  # the multiplication sign
 MINUS_SIGN = "\u2212"  # the typographic minus
 #: At most this many statements are read per answer (and twice as many ``=`` signs examined).
 MAX_STATEMENTS = 16
@@ -46,16 +45,6 @@ _LEFT_RUN = re.compile(_SIDE_CLASS)  # matched on the reversed text before an "=
 _RIGHT_RUN = re.compile(_SIDE_CLASS)
 # A character before "=" that makes it part of ==, <=, >=, !=, :=, +=, -=, *=, /= ...
 _COMPOUND_BEFORE = frozenset("<>!=:+-*/%^&|~")
-# A number (thousands commas, decimals, a percent sign), an operator, or a stray character
-# (which makes the side unreadable); whitespace between tokens is skipped by findall.
-_TOKEN = re.compile(
-    r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(%?)|([-+*/\u00d7÷x^·()])|(\S)"
-)
-# "a", "-a" or "a op b" with plain numbers: most written statements, read without the parser.
-_SIMPLE = re.compile(
-    r"\s*(-?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(%?)\s*"
-    r"(?:([-+*/\u00d7÷x·])\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(%?)\s*)?\Z"
-)
 _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)%?")
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]{1,40})\}\{([^{}]{1,40})\}")
 _REPLACEMENTS = (
@@ -113,8 +102,6 @@ _VERBAL_OPERATORS = frozenset(
 _VERBAL_JOINERS = frozenset(
     ["and", "to", "with", "add", "added", "subtract", "subtracted", "multiply", "divide", "take"]
 )
-_DIVIDE = frozenset("/÷")
-_MULTIPLY = frozenset("*x·" + TIMES)
 
 
 @dataclass(frozen=True)
@@ -132,126 +119,6 @@ class ArithmeticStatement:
     left_value: float
     right_value: float
     holds: bool
-
-
-class _ParseError(ValueError):
-    pass
-
-
-class _Expression:
-    """A recursive-descent evaluator of a numeric expression (no names, no calls, no eval)."""
-
-    def __init__(self, text: str, percent_as_fraction: bool) -> None:
-        self.tokens: list[tuple[str, str]] = []
-        text = text.replace("$", "").replace("€", "").replace("£", "")
-        for number, percent, operator, stray in _TOKEN.findall(text):
-            if stray:
-                raise _ParseError(stray)
-            self.tokens.append(
-                ("n", number.replace(",", "") + percent) if number else ("o", operator)
-            )
-        self.index = 0
-        self.percent_as_fraction = percent_as_fraction
-
-    @property
-    def is_literal(self) -> bool:
-        return len(self.tokens) == 1 or (
-            len(self.tokens) == 2 and self.tokens[0] == ("o", "-") and self.tokens[1][0] == "n"
-        )
-
-    @property
-    def decimals(self) -> int:
-        """Decimal places of the single literal (its written precision)."""
-        literal = self.tokens[-1][1].rstrip("%")
-        return len(literal.partition(".")[2])
-
-    def evaluate(self) -> float:
-        if not self.tokens:
-            raise _ParseError("empty")
-        value = self._sum()
-        if self.index != len(self.tokens):
-            raise _ParseError("trailing tokens")
-        if not math.isfinite(value):
-            raise _ParseError("not finite")
-        return value
-
-    def _peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.index] if self.index < len(self.tokens) else None
-
-    def _sum(self) -> float:
-        value = self._product()
-        while (token := self._peek()) is not None and token[1] in ("+", "-") and token[0] == "o":
-            self.index += 1
-            right = self._product()
-            value = value + right if token[1] == "+" else value - right
-        return value
-
-    def _product(self) -> float:
-        value = self._unary()
-        while (token := self._peek()) is not None:
-            if token[0] == "o" and (token[1] in _MULTIPLY or token[1] in _DIVIDE):
-                self.index += 1
-                following = self._peek()
-                # "2x + 3": a variable, not a product ("3 x 4" and "3 x (4)" are products)
-                if (
-                    token[1] == "x"
-                    and (following is None or following[0] != "n")
-                    and (following != ("o", "("))
-                ):
-                    raise _ParseError("x is a variable here")
-                right = self._unary()
-                if token[1] in _DIVIDE:
-                    if right == 0:
-                        raise _ParseError("division by zero")
-                    value /= right
-                else:
-                    value *= right
-            elif token == ("o", "("):  # implicit product: 2(3 + 4)
-                value *= self._unary()
-            else:
-                break
-        return value
-
-    def _unary(self) -> float:
-        token = self._peek()
-        if token is not None and token[0] == "o" and token[1] in ("-", "+"):
-            self.index += 1
-            value = self._unary()
-            return -value if token[1] == "-" else value
-        return self._power()
-
-    def _power(self) -> float:
-        base = self._atom()
-        token = self._peek()
-        if token == ("o", "^"):
-            self.index += 1
-            exponent = self._unary()
-            if abs(exponent) > 64 or abs(base) > 1e12:
-                raise _ParseError("power too large")
-            try:
-                return float(base**exponent)
-            except (OverflowError, ZeroDivisionError) as error:
-                raise _ParseError("power") from error
-        return base
-
-    def _atom(self) -> float:
-        token = self._peek()
-        if token is None:
-            raise _ParseError("missing operand")
-        self.index += 1
-        if token[0] == "n":
-            literal = token[1]
-            if literal.endswith("%"):
-                value = float(literal[:-1])
-                return value / 100 if self.percent_as_fraction else value
-            return float(literal)
-        if token[1] == "(":
-            value = self._sum()
-            if self._peek() != ("o", ")"):
-                raise _ParseError("unclosed parenthesis")
-            self.index += 1
-            return value
-        raise _ParseError(f"unexpected {token[1]}")
 
 
 def _normalize(text: str) -> str:
@@ -364,36 +231,6 @@ def _right_side(text: str, equals: int, ceiling: int) -> str | None:
     return side
 
 
-def _literal(number: str, percent: str, as_fraction: bool) -> float:
-    value = float(number.replace(",", ""))
-    return value / 100 if percent and as_fraction else value
-
-
-def _read(side: str, as_fraction: bool) -> tuple[float, int | None]:
-    """A side's value, and its written decimals when it is a single number (else None)."""
-    if "$" in side or "€" in side or "£" in side:
-        side = side.replace("$", "").replace("€", "").replace("£", "")
-    simple = _SIMPLE.match(side)
-    if simple is None:  # anything longer than "a op b": the full parser
-        expression = _Expression(side, as_fraction)
-        value = expression.evaluate()
-        return value, expression.decimals if expression.is_literal else None
-    sign, first, first_percent, operator, second, second_percent = simple.groups()
-    value = _literal(first, first_percent, as_fraction) * (-1.0 if sign else 1.0)
-    if operator is None:
-        return value, len(first.partition(".")[2])
-    other = _literal(second, second_percent, as_fraction)
-    if operator == "+":
-        return value + other, None
-    if operator == "-":
-        return value - other, None
-    if operator in _DIVIDE:
-        if other == 0:
-            raise _ParseError("division by zero")
-        return value / other, None
-    return value * other, None
-
-
 def _values(left: str, right: str) -> tuple[float, float, bool] | None:
     """(left value, right value, holds) or None when a side cannot be read."""
     percent = "%" in left or "%" in right
@@ -402,10 +239,10 @@ def _values(left: str, right: str) -> tuple[float, float, bool] | None:
     for as_fraction in readings:
         try:
             (left_value, left_decimals), (right_value, right_decimals) = (
-                _read(left, as_fraction),
-                _read(right, as_fraction),
+                read_side(left, as_fraction),
+                read_side(right, as_fraction),
             )
-        except _ParseError:
+        except ParseError:
             return None
         if left_decimals is not None and right_decimals is not None:
             return None  # "$1 = 100" (cents): a definition, not a calculation
