@@ -28,6 +28,7 @@ from langchain_core.exceptions import (
 __all__ = [
     "AllModelsFailedError",
     "AllModelsRateLimitedError",
+    "AnswerCheckError",
     "BudgetExceededError",
     "BudgetUnavailableError",
     "CacheConfigError",
@@ -200,6 +201,10 @@ class GoldenSetError(GlobalAPIError, ValueError):
 
 class RoutingConfigError(GlobalAPIError, ValueError):
     """A router is misconfigured or got an unknown hint: the message lists the valid values."""
+
+
+class AnswerCheckError(GlobalAPIError, ValueError):
+    """An answer check returned something that is not a risk in [0, 1], or raised (when strict)."""
 
 
 class NoCapableTierError(GlobalAPIError, ValueError):
