@@ -66,6 +66,9 @@ HINT_KEY = "complexity"
 """`configurable`/metadata key of the per-call routing hint."""
 THREAD_KEY = "thread_id"
 """`configurable`/metadata key of the conversation id (tier floors per thread)."""
+TASK_KEY = "task"
+"""`configurable`/metadata key of a request's task type (cascade, outcomes, tripwire)."""
+_LIFTED = (HINT_KEY, THREAD_KEY, TASK_KEY)
 
 _M = TypeVar("_M", bound=BaseMessage)
 
@@ -184,7 +187,7 @@ def lift_routing_keys(config: RunnableConfig | None) -> RunnableConfig:
     """Copy the routing keys of `configurable` into `metadata`, where runs can see them."""
     config = ensure_config(config)
     configurable = config.get("configurable") or {}
-    lifted = {key: configurable[key] for key in (HINT_KEY, THREAD_KEY) if key in configurable}
+    lifted = {key: configurable[key] for key in _LIFTED if key in configurable}
     if not lifted:
         return config
     return {**config, "metadata": {**(config.get("metadata") or {}), **lifted}}

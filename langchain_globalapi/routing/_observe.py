@@ -26,13 +26,15 @@ from uuid import UUID
 
 from langchain_core.messages import BaseMessage
 
-__all__ = ["REQUEST_ID_KEY", "TRIPWIRE_TASK_KEY", "AnswerObserver", "observe_safely"]
+__all__ = ["REQUEST_ID_KEY", "TASK_KEY", "TRIPWIRE_TASK_KEY", "AnswerObserver", "observe_safely"]
 
 logger = logging.getLogger("langchain_globalapi.routing")
 
 #: Run metadata keys passed on to the observer (`request_id` as the tripwire callback reads it).
 REQUEST_ID_KEY = "request_id"
 TRIPWIRE_TASK_KEY = "tripwire_task"
+TASK_KEY = "task"
+"""`configurable`/metadata key of the request's task type (cascade, learned outcomes, tripwire)."""
 
 
 @runtime_checkable

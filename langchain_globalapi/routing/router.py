@@ -11,6 +11,7 @@ window, tools, images); down, when a budget's soft limit is reached. The chosen 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
@@ -21,23 +22,25 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from typing_extensions import Self
 
-from langchain_globalapi._runs import lift_routing_keys
+from langchain_globalapi._runs import THREAD_KEY, lift_routing_keys
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi._validate import positive_int
 from langchain_globalapi._wrapper import InnerKind, WrapperChatModel, bind_tools_through
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import RoutingConfigError, SettingError
 from langchain_globalapi.routing._affinity import ThreadAffinity
+from langchain_globalapi.routing._cascade import Cascade, cascade_metadata, joined
 from langchain_globalapi.routing._decision import RoutingDecision
 from langchain_globalapi.routing._observe import (
     REQUEST_ID_KEY,
+    TASK_KEY,
     TRIPWIRE_TASK_KEY,
     AnswerObserver,
     observe_safely,
@@ -50,6 +53,7 @@ from langchain_globalapi.routing._thresholds import (
     realized_mix,
     validate_thresholds,
 )
+from langchain_globalapi.routing.checks import CheckContext
 from langchain_globalapi.routing.learned import LearnedScorer
 from langchain_globalapi.routing.scorers import ComplexityScorer, to_messages
 
@@ -66,6 +70,9 @@ class _Routed(NamedTuple):
     config: RunnableConfig
     request_id: str | UUID | None
     task: str | None
+    escalate_to: str | None = None  # the cascade's next tier, when this request cascades
+    thread: Any = None
+    cascade: dict[str, Any] | None = None  # the cascade's report, once checked
 
 
 @functools.cache
@@ -107,6 +114,11 @@ class TieredRouterRunnable(WrapperChatModel):
         ledger: A usage ledger fed every model call below the router.
         on_downgrade: Called with the `RoutingDecision` whenever a budget moved a request down.
         max_threads: How many conversation threads the affinity map remembers (LRU).
+        cascade: `True` or a `Cascade`: the routed tier answers first, and the answer checks
+            (`default_checks()`) decide whether to ask the next tier instead (both calls are
+            billed; `response_metadata["routing"]["cascade"]` says what was checked and why).
+            Off by default: it adds a cheap call on every escalation and, for streams, holds
+            the first token until the cheap answer is checked (see `Cascade`).
         tripwire: Sees every successful answer, routing metadata included, after invoke and
             at the end of a stream (e.g. `QualityTripwire`, which oversamples answers whose
             score sat near a threshold). Its errors are logged, never raised. Metadata
@@ -145,6 +157,9 @@ class TieredRouterRunnable(WrapperChatModel):
     on_downgrade: Callable[[RoutingDecision], Any] | None = Field(default=None, exclude=True)
     max_threads: int = 10_000
     tripwire: AnswerObserver | None = Field(default=None, exclude=True)
+    cascade: Cascade | None = None
+    """Answer with the routed tier first and escalate when checks on its answer fail (off by
+    default; `cascade=True` for the built-in checks, or a `Cascade`)."""
     bound_tools: list[Any] = Field(default_factory=list, exclude=True)
     """Tools every tier is bound with (set by `bind_tools`)."""
     tool_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
@@ -156,6 +171,7 @@ class TieredRouterRunnable(WrapperChatModel):
     )
 
     _route_cache: Router | None = PrivateAttr(default=None)
+    _check_context: CheckContext | None = PrivateAttr(default=None)
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -170,6 +186,15 @@ class TieredRouterRunnable(WrapperChatModel):
         names = list(tiers)
         if data.get("thresholds") is not None:
             data["thresholds"] = validate_thresholds(data["thresholds"], names)
+        if data.get("cascade") is True:
+            data["cascade"] = Cascade()
+        elif data.get("cascade") is False:
+            data["cascade"] = None
+        if isinstance(data.get("cascade"), Cascade):
+            data["cascade"].validate(names)
+        elif data.get("cascade") is not None:
+            msg = f"cascade must be True, False, None or a Cascade(...), got {data['cascade']!r}"
+            raise RoutingConfigError(msg)
         unknown = sorted(set(data.get("context_windows") or {}) - set(names))
         if unknown:
             msg = f"context_windows names unknown tier(s) {unknown}; the tiers are {names}"
@@ -311,6 +336,7 @@ class TieredRouterRunnable(WrapperChatModel):
         copy = self.model_copy(update=update)
         copy._runnables = {}
         copy._route_cache = None
+        copy._check_context = None
         copy._affinity = self._affinity
         copy._billing = self._billing
         return copy
@@ -416,15 +442,66 @@ class TieredRouterRunnable(WrapperChatModel):
         decision = self._router().decide(messages, metadata, record=True)
         if decision.downgraded and self.on_downgrade is not None:
             self.on_downgrade(decision)
+        task_value = metadata.get(TASK_KEY) or metadata.get(TRIPWIRE_TASK_KEY)
+        task = str(task_value) if task_value is not None else None
+        escalate_to = (
+            self.cascade.next_tier(decision.tier, list(self.tiers), task=task)
+            if self.cascade is not None
+            else None
+        )
         config["metadata"] = {"routing": decision.as_metadata(), "globalapi_tier": decision.tier}
-        task = metadata.get(TRIPWIRE_TASK_KEY)
+        if escalate_to is not None:
+            config["metadata"]["globalapi_cascade"] = "cheap"
         return _Routed(
             decision,
             self._runnable(decision.tier),
             config,
             metadata.get(REQUEST_ID_KEY) or run_id,
-            str(task) if task is not None else None,
+            task,
+            escalate_to,
+            metadata.get(THREAD_KEY),
         )
+
+    # --- cascade ---------------------------------------------------------------------------
+
+    def _checked(self, messages: list[BaseMessage], cheap: AIMessage, routed: _Routed) -> _Routed:
+        """`routed` with the cascade's report on the cheap answer."""
+        assert self.cascade is not None
+        if self._check_context is None:
+            self._check_context = CheckContext(tools=self.bound_tools)
+        report = self.cascade.check(messages, cheap, context=self._check_context, task=routed.task)
+        metadata = cascade_metadata(report, tier=routed.decision.tier, to=routed.escalate_to)
+        return routed._replace(cascade=metadata)
+
+    def _escalated(
+        self,
+        routed: _Routed,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+        *,
+        is_async: bool = False,
+    ) -> _Routed:
+        """The same request routed to the cascade's next tier, as a new child run."""
+        target = routed.escalate_to
+        assert target is not None
+        assert routed.cascade is not None
+        decision = dataclasses.replace(
+            routed.decision,
+            tier=target,
+            model=self._router().model_of(target),
+            reason=(
+                f"{routed.decision.reason}; cascade: the {routed.decision.tier} answer failed "
+                f"its checks ({routed.cascade['reason']}), escalated to {target}"
+            ),
+        )
+        if routed.thread is not None:
+            self._affinity.record(routed.thread, list(self.tiers).index(target))
+        config = self._child_config(run_manager, is_async=is_async)
+        config["metadata"] = {
+            "routing": decision.as_metadata(),
+            "globalapi_tier": target,
+            "globalapi_cascade": "escalated",
+        }
+        return routed._replace(decision=decision, runnable=self._runnable(target), config=config)
 
     def _runnable(self, tier: str) -> Runnable[LanguageModelInput, BaseMessage]:
         runnable = self._runnables.get(tier)
@@ -438,12 +515,19 @@ class TieredRouterRunnable(WrapperChatModel):
     def _finish(
         self, messages: list[BaseMessage], message: BaseMessage, routed: _Routed
     ) -> ChatResult:
-        routing = routed.decision.as_metadata()
+        routing = self._routing_metadata(routed)
         message = self.answer_copy(message, routing=routing)
         observe_safely(self.tripwire, messages, message, routed.request_id, routed.task)
         return ChatResult(
             generations=[ChatGeneration(message=message)], llm_output={"routing": routing}
         )
+
+    @staticmethod
+    def _routing_metadata(routed: _Routed) -> dict[str, Any]:
+        routing = routed.decision.as_metadata()
+        if routed.cascade is not None:
+            routing["cascade"] = routed.cascade
+        return routing
 
     def _generate(
         self,
@@ -455,6 +539,13 @@ class TieredRouterRunnable(WrapperChatModel):
         self._check_input(messages)
         routed = self._decide(messages, run_manager)
         message = routed.runnable.invoke(messages, config=routed.config, stop=stop, **kwargs)
+        if routed.escalate_to is not None and isinstance(message, AIMessage):
+            routed = self._checked(messages, message, routed)
+            if routed.cascade is not None and routed.cascade["escalated"]:
+                routed = self._escalated(routed, run_manager)
+                message = routed.runnable.invoke(
+                    messages, config=routed.config, stop=stop, **kwargs
+                )
         return self._finish(messages, message, routed)
 
     async def _agenerate(
@@ -467,13 +558,20 @@ class TieredRouterRunnable(WrapperChatModel):
         self._check_input(messages)
         routed = self._decide(messages, run_manager, is_async=True)
         message = await routed.runnable.ainvoke(messages, config=routed.config, stop=stop, **kwargs)
+        if routed.escalate_to is not None and isinstance(message, AIMessage):
+            routed = self._checked(messages, message, routed)
+            if routed.cascade is not None and routed.cascade["escalated"]:
+                routed = self._escalated(routed, run_manager, is_async=True)
+                message = await routed.runnable.ainvoke(
+                    messages, config=routed.config, stop=stop, **kwargs
+                )
         return self._finish(messages, message, routed)
 
     def _last_chunk(
         self, messages: list[BaseMessage], routed: _Routed, usage: StreamUsage
     ) -> ChatGenerationChunk:
         # Routing goes on one chunk only: merging chunks would otherwise concatenate its strings.
-        routing = routed.decision.as_metadata()
+        routing = self._routing_metadata(routed)
         if self.tripwire is not None:
             # Observed before the last chunk is handed over: a consumer that stops reading
             # after it never resumes this generator.
@@ -496,8 +594,21 @@ class TieredRouterRunnable(WrapperChatModel):
         self._check_input(messages)
         routed = self._decide(messages, run_manager)
         usage = StreamUsage(keep_text=self.tripwire is not None)
-        for chunk in routed.runnable.stream(messages, config=routed.config, stop=stop, **kwargs):
+        stream = routed.runnable.stream(messages, config=routed.config, stop=stop, **kwargs)
+        if routed.escalate_to is not None and self._holds_streams():
+            held = list(stream)  # checked before any chunk is handed over
+            routed = self._checked(messages, joined(held), routed)
+            if routed.cascade is not None and routed.cascade["escalated"]:
+                routed = self._escalated(routed, run_manager)
+                stream = routed.runnable.stream(messages, config=routed.config, stop=stop, **kwargs)
+            else:
+                stream = iter(held)
+        seen: list[BaseMessage] = []
+        for chunk in stream:
+            seen.append(chunk)
             yield ChatGenerationChunk(message=usage.see(chunk))
+        if routed.escalate_to is not None and routed.cascade is None:
+            routed = self._accepted(messages, seen, routed)
         yield self._last_chunk(messages, routed, usage)
 
     async def _astream(
@@ -511,6 +622,42 @@ class TieredRouterRunnable(WrapperChatModel):
         routed = self._decide(messages, run_manager, is_async=True)
         usage = StreamUsage(keep_text=self.tripwire is not None)
         stream = routed.runnable.astream(messages, config=routed.config, stop=stop, **kwargs)
+        if routed.escalate_to is not None and self._holds_streams():
+            held = [chunk async for chunk in stream]  # checked before any chunk is handed over
+            routed = self._checked(messages, joined(held), routed)
+            if routed.cascade is not None and routed.cascade["escalated"]:
+                routed = self._escalated(routed, run_manager, is_async=True)
+                stream = routed.runnable.astream(
+                    messages, config=routed.config, stop=stop, **kwargs
+                )
+            else:
+                stream = _replayed(held)
+        seen: list[BaseMessage] = []
         async for chunk in stream:
+            seen.append(chunk)
             yield ChatGenerationChunk(message=usage.see(chunk))
+        if routed.escalate_to is not None and routed.cascade is None:
+            routed = self._accepted(messages, seen, routed)
         yield self._last_chunk(messages, routed, usage)
+
+    def _holds_streams(self) -> bool:
+        return self.cascade is not None and self.cascade.stream == "hold"
+
+    def _accepted(
+        self, messages: list[BaseMessage], seen: list[BaseMessage], routed: _Routed
+    ) -> _Routed:
+        """A streamed cheap answer (`stream="accept"`): checked for the record, never escalated."""
+        checked = self._checked(messages, joined(seen), routed)
+        if checked.cascade is not None:
+            verdict = "failed" if checked.cascade["escalated"] else "passed"
+            checked.cascade.update(
+                escalated=False,
+                to=None,
+                note=f"streamed as it came (stream='accept'); checks {verdict}",
+            )
+        return checked
+
+
+async def _replayed(chunks: list[BaseMessage]) -> AsyncIterator[BaseMessage]:
+    for chunk in chunks:
+        yield chunk
