@@ -1,5 +1,6 @@
 """Routing: complexity scorers that pick a tier per request, and the metrics that judge them."""
 
+from langchain_globalapi.routing._cascade import Cascade
 from langchain_globalapi.routing._decision import RoutingDecision
 from langchain_globalapi.routing._route import BudgetDowngradeWarning
 from langchain_globalapi.routing.heuristic import HeuristicScorer
@@ -14,6 +15,7 @@ from langchain_globalapi.routing.scorers import (
 
 __all__ = [
     "BudgetDowngradeWarning",
+    "Cascade",
     "ComplexityScorer",
     "Conversation",
     "HeuristicScorer",
