@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
@@ -79,6 +79,33 @@ AgentCheck = Callable[..., Any]
 object with `risk` and `reason` attributes is accepted as the result too."""
 
 
+_T = TypeVar("_T")
+
+
+class _LastComputed(Generic[_T]):
+    """The value computed for the last key, keys compared item by item by identity.
+
+    An agent passes the same router and the same tool objects on every call, so what is
+    derived from them (a streaming-off copy, the tools as JSON schemas, the router bound to
+    them) is computed once instead of per call.
+    """
+
+    def __init__(self) -> None:
+        self._entry: tuple[tuple[object, ...], _T] | None = None
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
+        entry = self._entry
+        if (
+            entry is not None
+            and len(entry[0]) == len(key)
+            and all(a is b for a, b in zip(entry[0], key, strict=True))
+        ):
+            return entry[1]
+        value = compute()
+        self._entry = (key, value)
+        return value
+
+
 @dataclass
 class _Plan:
     """How one model call is sent, and what the record of it says."""
@@ -87,7 +114,6 @@ class _Plan:
     record: dict[str, Any]
     hint: str | None = None
     cap: int = 0
-    tools: list[dict[str, Any]] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -224,7 +250,9 @@ class RoutingMiddleware(AgentMiddleware):
         self.max_tier = max_tier
         if router is not None:
             self._cap(router)
-        self._streamless: tuple[TieredRouterRunnable, TieredRouterRunnable] | None = None
+        self._streamless: _LastComputed[TieredRouterRunnable] = _LastComputed()
+        self._bound: _LastComputed[TieredRouterRunnable] = _LastComputed()
+        self._schemas: _LastComputed[list[dict[str, Any]]] = _LastComputed()
 
     # --- planning a call --------------------------------------------------------------------
 
@@ -247,19 +275,14 @@ class RoutingMiddleware(AgentMiddleware):
                 f"{type(self).__name__}(router=router)"
             )
             raise RoutingConfigError(msg)
-        cached = self._streamless
-        if cached is not None and cached[0] is source:
-            return cached[1]
         # Under LangGraph's "messages" streaming, langchain-core streams a chat model inside
         # `invoke` without handing it its run, and the router would lose its hint and thread.
         # With streaming off the router answers through `_generate`; its tier still streams.
-        router = (
-            source
-            if source.disable_streaming is True
-            else source.model_copy(update={"disable_streaming": True})
+        if source.disable_streaming is True:
+            return source
+        return self._streamless.get(
+            (source,), lambda: source.model_copy(update={"disable_streaming": True})
         )
-        self._streamless = (source, router)
-        return router
 
     def _plan(self, request: ModelRequest[Any]) -> _Plan:
         router = self._router_for(request.model)
@@ -283,16 +306,22 @@ class RoutingMiddleware(AgentMiddleware):
         plan = _Plan(router=router, record=record, cap=cap)
         if floor is None or floor == 0:
             return plan
-        # The router's own choice (score or hint, thread floor, capabilities, budget) on the
-        # request as it will be sent: the floor only ever moves it up.
-        own = router.bind_tools(request.tools).explain(
-            self._model_input(request), var_child_runnable_config.get()
-        )
-        record["router_choice"] = own.tier
-        if names.index(own.tier) < floor:
-            plan.hint = record["forced"] = names[floor]
-            why = "; ".join(events) if events else f"the turn already used {names[floor]}"
-            record["reason"] = f"step {signals.step}: {why}: {own.tier} -> {names[floor]}"
+        own = None
+        if floor < len(names) - 1:
+            # The router's own choice (score or hint, thread floor, capabilities, budget) on
+            # the request as it will be sent: the floor only ever moves it up. At the
+            # strongest tier there is nothing above to compare with.
+            bound = self._bound.get(
+                (router, *request.tools), lambda: router.bind_tools(request.tools)
+            )
+            own = bound.explain(self._model_input(request), var_child_runnable_config.get()).tier
+            record["router_choice"] = own
+            if names.index(own) >= floor:
+                return plan
+        plan.hint = record["forced"] = names[floor]
+        why = "; ".join(events) if events else f"the turn already used {names[floor]}"
+        moved = f"{own} -> {names[floor]}" if own is not None else f"{names[floor]}, the strongest"
+        record["reason"] = f"{why}: {moved}"
         return plan
 
     @staticmethod
@@ -303,10 +332,10 @@ class RoutingMiddleware(AgentMiddleware):
 
     # --- checking an answer -----------------------------------------------------------------
 
-    def _tool_dicts(self, request: ModelRequest[Any], plan: _Plan) -> list[dict[str, Any]]:
-        if plan.tools is None:
-            plan.tools = [convert_to_openai_tool(tool) for tool in request.tools]
-        return plan.tools
+    def _tool_dicts(self, request: ModelRequest[Any]) -> list[dict[str, Any]]:
+        return self._schemas.get(
+            tuple(request.tools), lambda: [convert_to_openai_tool(t) for t in request.tools]
+        )
 
     def _failure(
         self, request: ModelRequest[Any], response: ModelResponse[Any], plan: _Plan
@@ -326,7 +355,7 @@ class RoutingMiddleware(AgentMiddleware):
             return None
         if len(calls) != len(answer.tool_calls):
             answer = answer.model_copy(update={"tool_calls": calls})
-        tools = self._tool_dicts(request, plan)
+        tools = self._tool_dicts(request)
         model_input = self._model_input(request)
         worst: _Failure | None = None
         for check in self.checks:

@@ -158,7 +158,7 @@ def test_a_loop_repeating_the_same_tool_call_escalates_one_tier(
         "flash",
         "economy",
     )
-    assert escalated["reason"] == "step 3: 1 repeated tool call: economy -> flash"
+    assert escalated["reason"] == "1 repeated tool call: economy -> flash"
     assert result["messages"][-1].response_metadata["routing"]["hint"] == "flash"
     assert_billed_once_per_request(cb, fake_server)
 
@@ -177,6 +177,9 @@ def test_each_further_repeat_raises_the_floor_again_up_to_the_strongest_tier(
 
     assert tiers_of(result) == ["economy", "economy", "flash", "pro"]
     assert result["messages"][-1].text.startswith("[deepseek-ai/DeepSeek-V4-Pro] Tool result:")
+    strongest = record(result["messages"][-1])
+    assert (strongest["forced"], strongest["router_choice"]) == ("pro", None)  # nothing above
+    assert strongest["reason"] == "1 repeated tool call: pro, the strongest"
 
 
 def test_a_failed_tool_call_escalates_the_next_call(
@@ -222,7 +225,7 @@ def test_the_floor_never_drops_within_a_turn(
     assert tiers_of(result) == ["economy", "flash", "flash"]
     held = record(result["messages"][-1])
     assert (held["events"], held["floor"], held["forced"]) == ([], "flash", "flash")
-    assert held["reason"] == "step 3: the turn already used flash: economy -> flash"
+    assert held["reason"] == "the turn already used flash: economy -> flash"
 
 
 def test_every_steps_per_tier_model_calls_raise_the_floor(
@@ -453,6 +456,43 @@ def test_an_agent_whose_model_is_not_a_router_needs_one_given(
     with pytest.raises(RoutingConfigError, match=r"RoutingMiddleware\(router=router\)"):
         agent.invoke({"messages": [("human", "hello")]})
     assert fake_server.requests == []
+
+
+def test_it_routes_within_the_router_that_model_router_middleware_chose(
+    make_router: Callable[..., TieredRouterRunnable], fake_server: FakeOpenAIServer
+) -> None:
+    decisions = pytest.importorskip("langchain_core.decisions")
+    middleware = pytest.importorskip("langchain.agents.middleware")
+
+    class PicksCode(decisions.BaseDecisionModel):  # type: ignore[misc]
+        model: str = "picks-code"
+
+        @property
+        def _provider(self) -> str:
+            return "test"
+
+        def _classify(self, state: Any, questions: Any) -> Any:
+            answer = {"type": "choice", "choice": "code", "probabilities": {"code": 1.0},
+                      "confidence": 1.0}  # fmt: skip
+            return decisions.ClassifierResponse(model=self.model, answers={"model_route": answer})
+
+    plain = ChatGlobalAPI(model="gpt-4o", api_key="k", base_url=fake_server.base_url)
+    choose = middleware.ModelRouterMiddleware(
+        choices={
+            "code": middleware.ModelChoice(model=make_router(), criteria="code"),
+            "chat": middleware.ModelChoice(model=plain, criteria="chat"),
+        },
+        instructions="Pick the route.",
+        classifier=PicksCode(),
+    )
+    agent = agents.create_agent(
+        plain, tools=[broken_weather], middleware=[choose, RoutingMiddleware()]
+    )
+
+    result = agent.invoke({"messages": [("human", "use broken_weather for 'Oslo'")]})
+
+    assert tiers_of(result) == ["economy", "flash"]
+    assert fake_server.calls_for("gpt-4o") == 0
 
 
 @pytest.mark.parametrize(
