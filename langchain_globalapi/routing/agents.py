@@ -154,6 +154,13 @@ def _tier_of(message: AIMessage | None) -> str | None:
     return tier if isinstance(tier, str) else None
 
 
+def _check_name(check: AgentCheck) -> str:
+    name = getattr(check, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return str(getattr(check, "__name__", type(check).__name__))
+
+
 def _risk_of(result: Any) -> tuple[float, str]:
     if isinstance(result, tuple):
         risk, reason = result
@@ -288,7 +295,9 @@ class RoutingMiddleware(AgentMiddleware):
         router = self._router_for(request.model)
         names = list(router.tiers)
         cap = self._cap(router)
-        signals = read_turn(request.messages, names)
+        # The state holds the whole loop; `messages` may have been trimmed for the model.
+        history = request.state.get("messages") or request.messages
+        signals = read_turn(history, names)
         floor, events = turn_floor(
             signals, escalate_on=self.escalate_on, steps_per_tier=self.steps_per_tier, cap=cap
         )
@@ -361,7 +370,7 @@ class RoutingMiddleware(AgentMiddleware):
         for check in self.checks:
             risk, reason = _risk_of(check(model_input, answer, tools=tools))
             if worst is None or risk > worst.risk:
-                worst = _Failure(getattr(check, "__name__", type(check).__name__), risk, reason)
+                worst = _Failure(_check_name(check), risk, reason)
         assert worst is not None  # for mypy: there is at least one check
         plan.record["check"] = {"name": worst.check, "risk": worst.risk, "reason": worst.reason}
         return worst if worst.risk >= self.check_threshold and worst.risk > 0 else None

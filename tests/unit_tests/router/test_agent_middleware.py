@@ -26,6 +26,7 @@ from langchain_globalapi.testing import FakeOpenAIServer
 agents = pytest.importorskip("langchain.agents", reason="langchain (create_agent) not installed")
 structured_output = pytest.importorskip("langchain.agents.structured_output")
 memory = pytest.importorskip("langgraph.checkpoint.memory")
+middleware_module = pytest.importorskip("langchain.agents.middleware")
 
 from langchain_globalapi.routing.agents import RoutingMiddleware  # noqa: E402
 
@@ -180,6 +181,26 @@ def test_each_further_repeat_raises_the_floor_again_up_to_the_strongest_tier(
     strongest = record(result["messages"][-1])
     assert (strongest["forced"], strongest["router_choice"]) == ("pro", None)  # nothing above
     assert strongest["reason"] == "1 repeated tool call: pro, the strongest"
+
+
+def test_signals_come_from_the_agent_state_even_when_the_prompt_is_trimmed(
+    router: TieredRouterRunnable, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.set_tool_calls(ECONOMY, [{"name": "get_weather", "args": {"city": "Paris"}}])
+
+    @middleware_module.wrap_model_call  # type: ignore[untyped-decorator]
+    def keep_last_message(request: Any, handler: Any) -> Any:
+        return handler(request.override(messages=request.messages[-1:]))
+
+    agent = agents.create_agent(
+        router,
+        tools=[make_weather_tool([])],
+        middleware=[keep_last_message, RoutingMiddleware()],
+    )
+
+    result = agent.invoke({"messages": [("human", "weather in Paris?")]})
+
+    assert tiers_of(result) == ["economy", "economy", "flash"]
 
 
 def test_a_failed_tool_call_escalates_the_next_call(
@@ -462,7 +483,7 @@ def test_it_routes_within_the_router_that_model_router_middleware_chose(
     make_router: Callable[..., TieredRouterRunnable], fake_server: FakeOpenAIServer
 ) -> None:
     decisions = pytest.importorskip("langchain_core.decisions")
-    middleware = pytest.importorskip("langchain.agents.middleware")
+    middleware = middleware_module
 
     class PicksCode(decisions.BaseDecisionModel):  # type: ignore[misc]
         model: str = "picks-code"
