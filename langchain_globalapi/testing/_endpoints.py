@@ -23,6 +23,7 @@ from langchain_globalapi.testing._malformed import play_malformed
 from langchain_globalapi.testing._replies import (
     Reply,
     ReplySource,
+    ToolCallSource,
     build_reply,
     completion_body,
     prompt_tokens,
@@ -84,6 +85,7 @@ class OpenAIEndpoints:
         self._lock = threading.Lock()
         self._faults = FaultPlan()
         self._replies: dict[str, ReplySource] = {}
+        self._tool_calls: dict[str, ToolCallSource] = {}
         self._reasoning: dict[str, str] = {}
         self._context_windows: dict[str, int] = {}
         self._extra_models: dict[str, None] = {}
@@ -99,7 +101,8 @@ class OpenAIEndpoints:
     def models(self) -> list[str]:
         """What `/v1/models` lists: `DEFAULT_MODELS` plus every configured model."""
         with self._lock:
-            configured = [*self._replies, *self._reasoning, *self._context_windows]
+            configured = [*self._replies, *self._tool_calls, *self._reasoning]
+            configured += list(self._context_windows)
             configured += list(self._extra_models)
         configured += self._faults.models()
         names = dict.fromkeys([*DEFAULT_MODELS, *configured])
@@ -212,6 +215,7 @@ class OpenAIEndpoints:
     def _reply_for(self, body: dict[str, Any], model: str) -> Reply:
         with self._lock:
             custom = self._replies.get(model, self._replies.get(ANY_MODEL))
+            scripted = self._tool_calls.get(model, self._tool_calls.get(ANY_MODEL))
             reasoning = self._reasoning.get(model)
         if reasoning is None and ("reasoner" in model.lower() or "R1" in model):
             reasoning = DEFAULT_REASONING
@@ -220,6 +224,7 @@ class OpenAIEndpoints:
             custom=custom,
             reasoning=reasoning,
             next_call_id=lambda: f"call_{next(self._tool_call_ids)}",
+            tool_calls=scripted,
         )
 
     def _chat(self, handler: Handler, body: dict[str, Any], index: int) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from langchain_globalapi.testing._tools import tool_arguments, tool_to_call, val
 
 __all__ = [
     "Reply",
+    "ToolCallSource",
     "build_reply",
     "completion_body",
     "estimate_tokens",
@@ -27,6 +28,11 @@ __all__ = [
 ECHO_CHARS = 200
 
 ReplySource = str | Callable[[dict[str, Any]], str]
+#: Scripted tool calls: `{"name": ..., "args": {...}}` items (`args` may be raw JSON text, even
+#: malformed), or `callable(request_json)` returning such a list, or None to answer as usual.
+ToolCallSource = (
+    Sequence[Mapping[str, Any]] | Callable[[dict[str, Any]], Sequence[Mapping[str, Any]] | None]
+)
 
 
 @dataclass
@@ -134,12 +140,26 @@ def _text_reply(request: dict[str, Any], model: str, custom: ReplySource | None)
     return f"[{model}] {echo}" if echo else f"[{model}] ok"
 
 
+def _scripted_calls(
+    request: dict[str, Any], scripted: ToolCallSource | None, next_call_id: Callable[[], str]
+) -> list[dict[str, Any]]:
+    calls = scripted(request) if callable(scripted) else scripted
+    wire = []
+    for call in calls or ():
+        args = call.get("args", {})
+        arguments = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+        function = {"name": str(call.get("name", "")), "arguments": arguments}
+        wire.append({"id": next_call_id(), "type": "function", "function": function})
+    return wire
+
+
 def build_reply(
     request: dict[str, Any],
     *,
     custom: ReplySource | None,
     reasoning: str | None,
     next_call_id: Callable[[], str],
+    tool_calls: ToolCallSource | None = None,
 ) -> Reply:
     """Decide the whole answer to a chat completion request.
 
@@ -148,6 +168,8 @@ def build_reply(
         custom: The text (or `callable(request) -> str`) set with `set_reply`, if any.
         reasoning: Reasoning text to include DeepSeek-style, or None.
         next_call_id: Returns a fresh tool call id.
+        tool_calls: The calls set with `set_tool_calls`, if any: they are the answer
+            whenever they (or the callable's result) are not empty.
 
     Returns:
         The reply.
@@ -155,6 +177,9 @@ def build_reply(
     model = str(request.get("model"))
     messages = request.get("messages") or []
     tokens_in = prompt_tokens(messages)
+    scripted = _scripted_calls(request, tool_calls, next_call_id)
+    if scripted:
+        return Reply(None, "tool_calls", tokens_in, reasoning, scripted)
     last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
     last_user_text = message_text(last.get("content")) if last.get("role") == "user" else None
     function = tool_to_call(request, last_user_text)

@@ -24,7 +24,7 @@ from langchain_globalapi.testing._endpoints import (
 )
 from langchain_globalapi.testing._faults import Fault
 from langchain_globalapi.testing._http import HTTPServer
-from langchain_globalapi.testing._replies import ReplySource
+from langchain_globalapi.testing._replies import ReplySource, ToolCallSource
 
 __all__ = ["DEFAULT_MODELS", "DEFAULT_REASONING", "FakeOpenAIServer", "Fault", "RecordedRequest"]
 
@@ -171,6 +171,24 @@ class FakeOpenAIServer(OpenAIEndpoints):
         with self._lock:
             self._replies[model] = reply
 
+    def set_tool_calls(self, model: str, calls: ToolCallSource) -> None:
+        """Answer `model` with these tool calls (`"*"`: any model), e.g. to script an agent loop.
+
+        `calls` is a list of `{"name": ..., "args": {...}}` (`args` may be raw text, even
+        invalid JSON), or `calls(request_json)` returning such a list, or an empty list or
+        None to answer as usual (text, or a tool the last user message names).
+
+        Example:
+            >>> from langchain_globalapi import ChatGlobalAPI
+            >>> with FakeOpenAIServer() as server:
+            ...     server.set_tool_calls("GA-Economy", [{"name": "add", "args": {"a": 1}}])
+            ...     llm = ChatGlobalAPI(model="GA-Economy", api_key="k", base_url=server.base_url)
+            ...     llm.invoke("hi").tool_calls[0]["args"]
+            {'a': 1}
+        """
+        with self._lock:
+            self._tool_calls[model] = calls
+
     def set_reasoning(self, model: str, text: str) -> None:
         """Make `model` return `reasoning_content` (DeepSeek style) with this text."""
         with self._lock:
@@ -209,6 +227,7 @@ class FakeOpenAIServer(OpenAIEndpoints):
         self._faults.clear()
         with self._lock:
             self._replies.clear()
+            self._tool_calls.clear()
             self._reasoning.clear()
             self._context_windows.clear()
             self._extra_models.clear()

@@ -28,7 +28,7 @@ RECIPES = _recipes()
 
 def test_every_feature_has_a_runnable_recipe() -> None:
     names = {name.split("[")[0] for name, _ in RECIPES}
-    assert {"chat-model", "costs", "routing", "caching", "fallbacks", "tripwire"} <= names
+    assert {"chat-model", "costs", "routing", "caching", "fallbacks", "tripwire", "agents"} <= names
 
 
 @pytest.mark.parametrize(("name", "code"), RECIPES, ids=[name for name, _ in RECIPES])

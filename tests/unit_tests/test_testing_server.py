@@ -296,6 +296,48 @@ def test_tool_result_is_echoed_in_the_answer(client: openai.OpenAI) -> None:
     assert reply.choices[0].message.content == "[m] Tool result: sunny, 21C"
 
 
+def test_scripted_tool_calls_answer_every_call_even_after_a_tool_result(
+    fake_server: FakeOpenAIServer, client: openai.OpenAI
+) -> None:
+    fake_server.set_tool_calls("m", [{"name": "get_weather", "args": {"city": "Oslo"}}])
+    after_tool: list[Any] = [
+        *USER_HI,
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c0", "type": "function", "function": {"name": "get_weather",
+                                                          "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+    ]  # fmt: skip
+
+    first = client.chat.completions.create(model="m", messages=USER_HI, tools=[WEATHER_TOOL])
+    again = client.chat.completions.create(model="m", messages=after_tool, tools=[WEATHER_TOOL])
+    other = client.chat.completions.create(model="other", messages=after_tool, tools=[WEATHER_TOOL])
+
+    for reply in (first, again):
+        call = (reply.choices[0].message.tool_calls or [])[0]
+        assert call.function.name == "get_weather"
+        assert json.loads(call.function.arguments) == {"city": "Oslo"}
+        assert reply.choices[0].finish_reason == "tool_calls"
+    assert other.choices[0].message.content == "[other] Tool result: sunny"
+
+
+def test_scripted_tool_calls_may_carry_malformed_arguments_or_come_from_a_callable(
+    fake_server: FakeOpenAIServer, client: openai.OpenAI
+) -> None:
+    fake_server.set_tool_calls("raw", [{"name": "get_weather", "args": '{"city": '}])
+    fake_server.set_tool_calls(
+        "fn", lambda request: [{"name": "echo", "args": {"n": len(request["messages"])}}]
+    )
+    fake_server.set_tool_calls("none", lambda request: None)
+
+    raw = client.chat.completions.create(model="raw", messages=USER_HI)
+    fn = client.chat.completions.create(model="fn", messages=USER_HI)
+    none = client.chat.completions.create(model="none", messages=USER_HI)
+
+    assert (raw.choices[0].message.tool_calls or [])[0].function.arguments == '{"city": '
+    assert json.loads((fn.choices[0].message.tool_calls or [])[0].function.arguments) == {"n": 1}
+    assert none.choices[0].message.content == "[none] hello there, how are you today?"
+
+
 def test_streamed_tool_call_sends_id_and_name_then_argument_fragments(
     client: openai.OpenAI,
 ) -> None:
