@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from langchain_globalapi import errors
+from langchain_globalapi.cli._common import as_command_error
 from langchain_globalapi.testing import FakeOpenAIServer, Fault
 
 ROOT = Path(__file__).parents[3]
@@ -139,3 +141,22 @@ def test_bad_thresholds_are_a_usage_error(globalapi) -> None:
     result = globalapi(["route", "hi", "--thresholds", "0.5,low"])
     assert result.exit_code == 2
     assert "comma-separated cut points" in result.output
+
+
+def test_an_endpoint_unreachable_error_exits_3_whatever_it_subclasses(monkeypatch) -> None:
+    class EndpointUnreachableError(errors.GlobalAPIError, ValueError):
+        """Stands in for the library's typed error for a wrong base URL."""
+
+    monkeypatch.setattr(errors, "EndpointUnreachableError", EndpointUnreachableError, raising=False)
+    error = as_command_error(EndpointUnreachableError("cannot reach http://127.0.0.1:9/v1"))
+    assert error is not None
+    assert (error.exit_code, error.message) == (3, "cannot reach http://127.0.0.1:9/v1")
+
+
+def test_an_error_the_user_cannot_fix_keeps_its_traceback(globalapi, monkeypatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("langchain_globalapi.estimate.estimate_spend", broken)
+    result = globalapi(["estimate"])
+    assert isinstance(result.exception, ZeroDivisionError)
