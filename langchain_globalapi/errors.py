@@ -17,22 +17,37 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import openai
-from langchain_core.exceptions import ModelError, ModelRateLimitError
+from langchain_core.exceptions import (
+    ModelAPIError,
+    ModelConnectionError,
+    ModelError,
+    ModelRateLimitError,
+    ModelTimeoutError,
+)
 
 __all__ = [
     "AllModelsFailedError",
     "AllModelsRateLimitedError",
     "BudgetExceededError",
+    "BudgetUnavailableError",
     "CacheConfigError",
+    "CallTimeoutError",
     "CatalogError",
+    "EmptyInputError",
+    "EmptyResponseError",
+    "EndpointUnreachableError",
     "GlobalAPIError",
     "GoldenSetError",
+    "InvalidBaseURLError",
+    "InvalidSettingError",
+    "MalformedResponseError",
     "MidStreamError",
     "MissingAPIKeyError",
     "ModelNotFoundError",
     "NoCapableTierError",
     "PromptFileError",
     "RoutingConfigError",
+    "SettingError",
 ]
 
 
@@ -48,7 +63,30 @@ class MissingAPIKeyError(GlobalAPIError):
     """
 
 
-class CacheConfigError(GlobalAPIError, ValueError):
+class SettingError(GlobalAPIError):
+    """A constructor argument is NaN, infinite, out of range or of the wrong type.
+
+    The message names the class, the argument, the allowed range and the value given;
+    `owner`, `name` and `value` hold them. The package's pydantic models
+    (`FallbackChatModel`, `GlobalAPIEmbeddings`) raise this class itself: it is
+    deliberately not a `ValueError`, which pydantic would wrap in its `ValidationError`.
+    Every other class raises `InvalidSettingError`, which is both.
+    """
+
+    def __init__(
+        self, message: str, *, owner: str | None = None, name: str | None = None, value: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.owner = owner
+        self.name = name
+        self.value = value
+
+
+class InvalidSettingError(SettingError, ValueError):
+    """A `SettingError` that is also a `ValueError` (raised by every non-pydantic class)."""
+
+
+class CacheConfigError(InvalidSettingError):
     """A cache or cache store is misconfigured (threshold, path, URL): the message says how."""
 
 
@@ -65,6 +103,72 @@ class ModelNotFoundError(GlobalAPIError, LookupError):
         self.base_url = base_url
 
 
+class InvalidBaseURLError(GlobalAPIError, ValueError):
+    """A base URL that is not an http(s) URL with a host (e.g. a missing `https://`)."""
+
+
+class EmptyInputError(GlobalAPIError, ValueError):
+    """A model was asked to answer an empty list of messages: nothing was sent or billed."""
+
+
+class MalformedResponseError(GlobalAPIError, ModelAPIError):
+    """The endpoint answered with something that is not a chat completion (a server fault).
+
+    Empty or null `choices`, a body that is not JSON, an HTML page with status 200, a
+    garbled stream: a `FallbackChatModel` moves on to its next member. `model` and
+    `base_url` say which model and endpoint answered (None when unknown).
+    """
+
+    is_retryable = True
+
+    def __init__(
+        self, message: str, *, model: str | None = None, base_url: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.base_url = base_url
+
+
+class EmptyResponseError(MalformedResponseError):
+    """A stream ended without an answer: no text, no tool call, not even a finish reason."""
+
+
+class CallTimeoutError(GlobalAPIError, ModelTimeoutError, TimeoutError):
+    """A model call ran past one of its timeouts; the model and base URL are in the message.
+
+    `timeout` says which limit fired: `"request"` (`timeout=`, one HTTP attempt),
+    `"chunk"` (`chunk_timeout_s`, silence inside a stream) or `"total"`
+    (`total_timeout_s`, the whole call with its retries); `timeout_s` is its value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        timeout: str,
+        timeout_s: float | None,
+        model: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+        self.timeout_s = timeout_s
+        self.model = model
+        self.base_url = base_url
+
+
+class EndpointUnreachableError(GlobalAPIError, ModelConnectionError, ConnectionError):
+    """No connection could be made to `base_url` (DNS, refused, TLS, connect timeout).
+
+    Usually a wrong `base_url=` / `GLOBAL_API_BASE`, or no network; the message names the URL.
+    """
+
+    def __init__(self, message: str, *, base_url: str, model: str | None = None) -> None:
+        super().__init__(message)
+        self.base_url = base_url
+        self.model = model
+
+
 class BudgetExceededError(GlobalAPIError):
     """A hard spend limit is reached; `limits` lists which."""
 
@@ -73,11 +177,22 @@ class BudgetExceededError(GlobalAPIError):
         self.limits = tuple(limits)
 
 
+class BudgetUnavailableError(GlobalAPIError):
+    """A budget's shared store cannot be reached, so a hard limit cannot be checked.
+
+    Raised only for hard limits with `Budget(on_unavailable="refuse")` (the default);
+    soft limits fail open with a warning.
+    """
+
+
 class GoldenSetError(GlobalAPIError, ValueError):
     """A golden-set record is malformed; `path` and `line` say where (line is 1-based)."""
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
-        where = f"{path or '<records>'}:{line}: " if line is not None else ""
+        if line is not None:
+            where = f"{path or '<records>'}:{line}: "
+        else:
+            where = f"{path}: " if path else ""
         super().__init__(where + message)
         self.path = path
         self.line = line

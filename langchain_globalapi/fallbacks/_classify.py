@@ -1,7 +1,9 @@
 """Error classification: what one failed model call means for the rest of a fallback chain.
 
 A failure is one of a few kinds, and the kind decides what happens next: transient kinds
-(rate limit, server error, timeout, connection, empty answer) move on to the next member;
+(rate limit, server error, timeout, connection, empty answer) move on to the next member
+(a malformed 200, `MalformedResponseError`, is a server error; an unreachable endpoint,
+`EndpointUnreachableError`, a connection failure);
 a context overflow moves on only to a member with a larger window; everything else
 (bad request, authentication, permission, content policy, unknown model, programming
 errors) is raised at once, because a pricier model would fail the same way.
@@ -36,7 +38,13 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 
-__all__ = ["Failure", "FailureKind", "classify_error", "retry_after_s"]
+from langchain_globalapi.errors import (
+    BudgetExceededError,
+    BudgetUnavailableError,
+    EmptyResponseError,
+)
+
+__all__ = ["EmptyResponseError", "Failure", "FailureKind", "classify_error", "retry_after_s"]
 
 
 class FailureKind(str, Enum):
@@ -48,6 +56,7 @@ class FailureKind(str, Enum):
     CONNECTION = "connection"
     EMPTY_RESPONSE = "empty_response"
     CONTEXT_OVERFLOW = "context_overflow"
+    BUDGET = "budget"
     FATAL = "fatal"
 
     @property
@@ -87,7 +96,14 @@ class Failure:
 
     @property
     def moves_on(self) -> bool:
-        """Whether the chain may try another member after this failure."""
+        """Whether the chain may try another member after this failure.
+
+        A budget refusal moves on only when every limit it hit is one model's own: any
+        other limit would refuse the next member too.
+        """
+        if self.kind is FailureKind.BUDGET:
+            limits = getattr(self.error, "limits", ())
+            return bool(limits) and all(getattr(lim, "scope", None) == "model" for lim in limits)
         return self.kind.is_transient or self.kind is FailureKind.CONTEXT_OVERFLOW
 
     @property
@@ -102,12 +118,6 @@ class Failure:
         """`ClassName: message`, shortened for metadata and error listings."""
         text = f"{type(self.error).__name__}: {self.error}".replace("\n", " ")
         return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class EmptyResponseError(ModelAPIError):
-    """A member's stream ended without a single chunk."""
-
-    is_retryable = True
 
 
 _WINDOW = re.compile(r"maximum context length is (\d+)", re.IGNORECASE)
@@ -136,6 +146,7 @@ def _kind_of(error: BaseException, status: int | None) -> FailureKind:
     # may other providers' integrations.
     checks: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], FailureKind], ...]
     checks = (
+        ((BudgetExceededError, BudgetUnavailableError), FailureKind.BUDGET),
         (ContextOverflowError, FailureKind.CONTEXT_OVERFLOW),
         (ModelRateLimitError, FailureKind.RATE_LIMIT),
         ((ModelTimeoutError, openai.APITimeoutError, TimeoutError), FailureKind.TIMEOUT),

@@ -136,7 +136,7 @@ def test_threshold_one_only_serves_exact_repeats(fake_server: FakeOpenAIServer) 
 
 @pytest.mark.parametrize("threshold", [-0.1, 1.5])
 def test_threshold_outside_unit_interval_fails_at_construction(threshold: float) -> None:
-    with pytest.raises(CacheConfigError, match="within \\[0, 1\\]"):
+    with pytest.raises(CacheConfigError, match="in \\[0, 1\\]"):
         SemanticCache(BrokenEmbeddings(), threshold=threshold)
 
 
@@ -188,7 +188,7 @@ def test_stats_split_exact_and_semantic_hits(fake_server: FakeOpenAIServer) -> N
     llm.invoke(RESET)
     llm.invoke(RESET)
     llm.invoke(RESET_REWORDED)
-    stats = llm.cache.stats
+    stats = llm.response_cache.stats
     assert (stats.misses, stats.exact_hits, stats.semantic_hits) == (1, 1, 1)
 
 
@@ -226,7 +226,7 @@ def test_sqlite_clear_by_one_process_is_seen_by_another_mirror(
     reader = CachedChatModel(flash(fake_server), cache=_cache(fake_server, store=SQLiteStore(path)))
     writer.invoke(RESET)
     assert reader.invoke(RESET_REWORDED).response_metadata["cache"]["hit"] is True
-    writer.cache.clear()
+    writer.response_cache.clear()
     assert reader.invoke(RESET_REWORDED + "?").response_metadata["cache"]["hit"] is False
 
 
