@@ -59,10 +59,10 @@ def tripwire_section(data_dir: Path) -> dict:
         tripwire.drain(timeout_s=300)
         elapsed = time.perf_counter() - start
     stats = tripwire.stats()
-    return {"samples": stats["samples"], "agreement": stats["agreement"],
-            "agreement_low": stats["agreement_low"], "agreement_high": stats["agreement_high"],
+    return {"samples": stats.samples, "agreement": stats.agreement,
+            "agreement_low": stats.agreement_low, "agreement_high": stats.agreement_high,
             "first_alarm_at_sample": alarms[0].samples if alarms else None,
-            "shadow_calls_per_s": stats["samples"] / elapsed}  # fmt: skip
+            "shadow_calls_per_s": stats.samples / elapsed}  # fmt: skip
 
 
 def harness_section() -> dict:

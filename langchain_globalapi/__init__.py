@@ -3,73 +3,180 @@
 Everything users need is importable from the package root.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from langchain_globalapi._lazy import lazy_exports
 from langchain_globalapi._version import __version__
-from langchain_globalapi.bench import GoldenSet, run_benchmark
-from langchain_globalapi.budgets import Budget, BudgetCheck, SpendLimit
-from langchain_globalapi.caching import (
-    CachedChatModel,
-    CacheStats,
-    ExactCache,
-    InMemoryStore,
-    LexicalGuard,
-    LLMVerifier,
-    RedisStore,
-    SemanticCache,
-    SQLiteStore,
-)
-from langchain_globalapi.catalog import DEFAULT_TIERS, REFERENCE_MODEL, Catalog, ModelInfo
-from langchain_globalapi.chat_models import ChatGlobalAPI
-from langchain_globalapi.costs import (
-    BilledCall,
-    CallCost,
-    CostTracker,
-    get_globalapi_callback,
-    price_message,
-)
-from langchain_globalapi.embeddings import GlobalAPIEmbeddings
-from langchain_globalapi.errors import (
-    AllModelsFailedError,
-    AllModelsRateLimitedError,
-    AnswerCheckError,
-    BudgetExceededError,
-    BudgetUnavailableError,
-    CacheConfigError,
-    CallTimeoutError,
-    CatalogError,
-    EmptyInputError,
-    EmptyResponseError,
-    EndpointUnreachableError,
-    GlobalAPIError,
-    GoldenSetError,
-    InvalidBaseURLError,
-    InvalidSettingError,
-    MalformedResponseError,
-    MidStreamError,
-    MissingAPIKeyError,
-    ModelNotFoundError,
-    NoCapableTierError,
-    RoutingConfigError,
-)
-from langchain_globalapi.estimate import SpendEstimate, estimate_spend
-from langchain_globalapi.fallbacks import Cooldowns, FallbackChatModel, RetryAfter, RetryPolicy
-from langchain_globalapi.routing import (
-    Cascade,
-    ComplexityScorer,
-    HeuristicScorer,
-    LearnedScorer,
-    LengthScorer,
-    RoutingDecision,
-    TieredRouterRunnable,
-)
-from langchain_globalapi.routing.checks import (
-    CheckContext,
-    CheckReport,
-    CheckResult,
-    CheckSet,
-    calibrate_check_threshold,
-    default_checks,
-)
-from langchain_globalapi.tripwire import QualityTripwire, TripwireAlarm
+
+if TYPE_CHECKING:
+    from langchain_globalapi.bench import (
+        GoldenSet,
+        run_benchmark,
+    )
+    from langchain_globalapi.budgets import (
+        Budget,
+        BudgetCheck,
+        Reservation,
+        SpendLimit,
+    )
+    from langchain_globalapi.caching import (
+        CachedChatModel,
+        CacheStats,
+        ExactCache,
+        InMemoryStore,
+        LexicalGuard,
+        LLMVerifier,
+        RedisStore,
+        SemanticCache,
+        SQLiteStore,
+    )
+    from langchain_globalapi.catalog import (
+        DEFAULT_TIERS,
+        REFERENCE_MODEL,
+        Catalog,
+        ModelInfo,
+    )
+    from langchain_globalapi.chat_models import ChatGlobalAPI
+    from langchain_globalapi.costs import (
+        BilledCall,
+        CallCost,
+        CostTracker,
+        get_globalapi_callback,
+        price_message,
+    )
+    from langchain_globalapi.embeddings import GlobalAPIEmbeddings
+    from langchain_globalapi.errors import (
+        AllModelsFailedError,
+        AllModelsRateLimitedError,
+        AnswerCheckError,
+        BudgetExceededError,
+        BudgetUnavailableError,
+        CacheConfigError,
+        CallTimeoutError,
+        CatalogError,
+        EmptyInputError,
+        EmptyResponseError,
+        EndpointUnreachableError,
+        GlobalAPIError,
+        GoldenSetError,
+        InvalidBaseURLError,
+        InvalidSettingError,
+        MalformedResponseError,
+        MidStreamError,
+        MissingAPIKeyError,
+        ModelNotFoundError,
+        NoCapableTierError,
+        RoutingConfigError,
+    )
+    from langchain_globalapi.estimate import (
+        SpendEstimate,
+        estimate_spend,
+    )
+    from langchain_globalapi.fallbacks import (
+        Cooldowns,
+        FallbackChatModel,
+        RetryAfter,
+        RetryPolicy,
+    )
+    from langchain_globalapi.routing import (
+        Cascade,
+        ComplexityScorer,
+        HeuristicScorer,
+        LearnedScorer,
+        LengthScorer,
+        RoutingDecision,
+        TieredRouterRunnable,
+    )
+    from langchain_globalapi.routing.checks import (
+        CheckContext,
+        CheckReport,
+        CheckResult,
+        CheckSet,
+        calibrate_check_threshold,
+        default_checks,
+    )
+    from langchain_globalapi.tripwire import (
+        QualityTripwire,
+        TaskAgreement,
+        TripwireAlarm,
+        TripwireStats,
+    )
+
+# Public name -> the submodule that defines it, imported on first use (see `_lazy.py`).
+_EXPORTS: dict[str, str] = {
+    "GoldenSet": "bench",
+    "run_benchmark": "bench",
+    "Budget": "budgets",
+    "BudgetCheck": "budgets",
+    "Reservation": "budgets",
+    "SpendLimit": "budgets",
+    "CachedChatModel": "caching",
+    "CacheStats": "caching",
+    "ExactCache": "caching",
+    "InMemoryStore": "caching",
+    "LexicalGuard": "caching",
+    "LLMVerifier": "caching",
+    "RedisStore": "caching",
+    "SemanticCache": "caching",
+    "SQLiteStore": "caching",
+    "DEFAULT_TIERS": "catalog",
+    "REFERENCE_MODEL": "catalog",
+    "Catalog": "catalog",
+    "ModelInfo": "catalog",
+    "ChatGlobalAPI": "chat_models",
+    "BilledCall": "costs",
+    "CallCost": "costs",
+    "CostTracker": "costs",
+    "get_globalapi_callback": "costs",
+    "price_message": "costs",
+    "GlobalAPIEmbeddings": "embeddings",
+    "AllModelsFailedError": "errors",
+    "AllModelsRateLimitedError": "errors",
+    "AnswerCheckError": "errors",
+    "BudgetExceededError": "errors",
+    "BudgetUnavailableError": "errors",
+    "CacheConfigError": "errors",
+    "CallTimeoutError": "errors",
+    "CatalogError": "errors",
+    "EmptyInputError": "errors",
+    "EmptyResponseError": "errors",
+    "EndpointUnreachableError": "errors",
+    "GlobalAPIError": "errors",
+    "GoldenSetError": "errors",
+    "InvalidBaseURLError": "errors",
+    "InvalidSettingError": "errors",
+    "MalformedResponseError": "errors",
+    "MidStreamError": "errors",
+    "MissingAPIKeyError": "errors",
+    "ModelNotFoundError": "errors",
+    "NoCapableTierError": "errors",
+    "RoutingConfigError": "errors",
+    "SpendEstimate": "estimate",
+    "estimate_spend": "estimate",
+    "Cooldowns": "fallbacks",
+    "FallbackChatModel": "fallbacks",
+    "RetryAfter": "fallbacks",
+    "RetryPolicy": "fallbacks",
+    "Cascade": "routing",
+    "ComplexityScorer": "routing",
+    "HeuristicScorer": "routing",
+    "LearnedScorer": "routing",
+    "LengthScorer": "routing",
+    "RoutingDecision": "routing",
+    "TieredRouterRunnable": "routing",
+    "CheckContext": "routing.checks",
+    "CheckReport": "routing.checks",
+    "CheckResult": "routing.checks",
+    "CheckSet": "routing.checks",
+    "calibrate_check_threshold": "routing.checks",
+    "default_checks": "routing.checks",
+    "QualityTripwire": "tripwire",
+    "TaskAgreement": "tripwire",
+    "TripwireAlarm": "tripwire",
+    "TripwireStats": "tripwire",
+}
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -123,6 +230,7 @@ __all__ = [
     "NoCapableTierError",
     "QualityTripwire",
     "RedisStore",
+    "Reservation",
     "RetryAfter",
     "RetryPolicy",
     "RoutingConfigError",
@@ -131,8 +239,10 @@ __all__ = [
     "SemanticCache",
     "SpendEstimate",
     "SpendLimit",
+    "TaskAgreement",
     "TieredRouterRunnable",
     "TripwireAlarm",
+    "TripwireStats",
     "__version__",
     "calibrate_check_threshold",
     "default_checks",
@@ -141,3 +251,6 @@ __all__ = [
     "price_message",
     "run_benchmark",
 ]
+
+if not TYPE_CHECKING:  # type checkers read the imports above; an unknown name stays an error
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -64,7 +64,7 @@ class TripwireCallback(BaseCallbackHandler):
         >>> tripwire = QualityTripwire(GenericFakeChatModel(messages=iter([])), sample_rate=0)
         >>> model = GenericFakeChatModel(messages=iter(["hi"]))
         >>> _ = model.invoke("hello", config={"callbacks": [tripwire.as_callback()]})
-        >>> tripwire.stats()["observed"]
+        >>> tripwire.stats().observed
         1
     """
 

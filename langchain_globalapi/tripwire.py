@@ -24,12 +24,11 @@ import logging
 import queue
 import threading
 import urllib.request
-import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -41,6 +40,7 @@ from langchain_globalapi._billing import BillingHandler
 from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import model_id_of
 from langchain_globalapi._tripwire_hooks import TripwireCallback, shift_toward_stronger
+from langchain_globalapi._tripwire_stats import TaskAgreement, TripwireStats
 from langchain_globalapi._validate import positive_int, probability, whole_number
 from langchain_globalapi.bench.scorers import (
     Scorer,
@@ -52,13 +52,22 @@ from langchain_globalapi.bench.scorers import (
     rouge_l,
     run_scorer,
 )
-from langchain_globalapi.bench.stats import Interval, cohen_kappa, wilson_interval
 from langchain_globalapi.budgets import Budget, SpendLimit
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.costs import CostTracker
 from langchain_globalapi.errors import BudgetExceededError, BudgetUnavailableError
 
-__all__ = ["DEFAULT_AGREEMENT", "QualityTripwire", "TripwireAlarm", "shift_toward_stronger"]
+if TYPE_CHECKING:
+    from langchain_globalapi.bench.stats import Interval
+
+__all__ = [
+    "DEFAULT_AGREEMENT",
+    "QualityTripwire",
+    "TaskAgreement",
+    "TripwireAlarm",
+    "TripwireStats",
+    "shift_toward_stronger",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +167,16 @@ class QualityTripwire:
         threshold_step: How far each alarm moves them.
         salt: Mixed into the sampling hash: another salt samples other requests.
 
+    Sampling is a hash of `salt` and the request id, so the same request ids (and routing
+    scores) always pick the same answers, across runs and processes: pass ids with
+    `metadata={"request_id": ...}` in the call's config, or `observe(..., run_id="...")`.
+    Without one (LangChain's run ids are random UUIDs, so they are not used), the n-th
+    answer this tripwire samples from is keyed by its position, `n`: a script that makes the
+    same calls in the same order samples the same ones; concurrent callers without ids get
+    the same number of samples in any order when all answers share one rate, but which
+    request gets which position depends on timing. `stats().sampled` is what sampling
+    decided; `samples` (evaluated) can be lower by the drops, budget skips and errors.
+
     Rates, margins, thresholds and `agree_at` are finite numbers in [0, 1]; `window` and
     `queue_size` integers >= 1.
 
@@ -177,7 +196,7 @@ class QualityTripwire:
         ...     answer = cheap.invoke("Great film!", config={"callbacks": [tripwire.as_callback()]})
         ...     _ = tripwire.drain()
         ...     stats = tripwire.stats()
-        >>> stats["samples"], stats["agreement"], stats["alarmed"]
+        >>> stats.samples, stats.agreement, stats.alarmed
         (1, 1.0, False)
     """
 
@@ -244,6 +263,7 @@ class QualityTripwire:
         self._idle = threading.Condition(self._lock)
         self._unfinished = 0
         self._worker: threading.Thread | None = None
+        self._unnamed = 0  # answers observed without a request id: their sampling key
 
     # --- sampling --------------------------------------------------------------------
 
@@ -267,6 +287,15 @@ class QualityTripwire:
         """Deterministic: the same request id (and routing) always gives the same answer."""
         return _unit_hash(self.salt, request_id) < self.rate_for(routing)
 
+    def _sampling_key(self, request_id: str | UUID | None) -> str:
+        # A UUID is LangChain's run id, new on every call: sampling on it would pick other
+        # answers on every run. Without a caller's id, the answer's position is the key.
+        if isinstance(request_id, str) and request_id:
+            return request_id
+        with self._lock:
+            position, self._unnamed = self._unnamed, self._unnamed + 1
+        return f"#{position}"
+
     # --- observing -------------------------------------------------------------------
 
     def observe(
@@ -280,7 +309,9 @@ class QualityTripwire:
         """Consider one answered request; returns whether a shadow call was queued.
 
         Never blocks and never calls a model itself: a sampled answer is queued for the
-        background worker (or dropped and counted when the queue is full).
+        background worker (or dropped and counted when the queue is full). `run_id` is the
+        caller's request id (a `str`); a `UUID` is taken for LangChain's random run id and,
+        like `None`, replaced by the answer's position (see the class docs).
         """
         meta = response_message.response_metadata
         routing = meta.get("routing") if isinstance(meta.get("routing"), Mapping) else None
@@ -290,7 +321,7 @@ class QualityTripwire:
             if answered and answered == self.reference_model:
                 self._counts["skipped_reference"] += 1
                 return False
-        request_id = str(run_id or response_message.id or uuid.uuid4())
+        request_id = self._sampling_key(run_id)
         if not self.should_sample(request_id, routing):
             return False
         job = _Job(
@@ -318,8 +349,8 @@ class QualityTripwire:
     def as_callback(self) -> BaseCallbackHandler:
         """A callback handler that observes every top-level chat-model answer it sees.
 
-        Put `metadata={"request_id": ...}` in the call's config to make sampling replayable;
-        otherwise LangChain's run id is used.
+        Put `metadata={"request_id": ...}` in the call's config to make sampling follow the
+        request; otherwise the answer's position is the sampling key (see the class docs).
         """
         return TripwireCallback(self)
 
@@ -401,14 +432,15 @@ class QualityTripwire:
         n, k = len(self._window), sum(self._window)
         if n < self.min_samples:
             return None
-        interval = wilson_interval(k, n)
+        interval = _wilson(k, n)
         if interval.low >= self.threshold:
             self._alarmed = False  # recovered: re-arm
             return None
         if self._alarmed:
             return None
         self._alarmed = True
-        return TripwireAlarm(n, k, interval, self.threshold, self._task_stats())
+        by_task = {task: counts.as_dict() for task, counts in self._task_stats().items()}
+        return TripwireAlarm(n, k, interval, self.threshold, by_task)
 
     def _fire(self, alarm: TripwireAlarm) -> None:
         self.alarms.append(alarm)
@@ -439,35 +471,57 @@ class QualityTripwire:
 
     # --- reporting -------------------------------------------------------------------
 
-    def _task_stats(self) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
+    def _task_stats(self) -> dict[str, TaskAgreement]:
+        out: dict[str, TaskAgreement] = {}
         for task, counts in self._by_task.items():
             n = counts["samples"]
-            out[task] = {"samples": n, "agreement": counts["agreements"] / n if n else 0.0}
+            kappa = None
             if task in self._labels:
-                out[task]["kappa"] = cohen_kappa(list(self._labels[task]))
+                from langchain_globalapi.bench.stats import cohen_kappa  # noqa: PLC0415
+
+                kappa = cohen_kappa(list(self._labels[task]))
+            out[task] = TaskAgreement(n, counts["agreements"] / n if n else 0.0, kappa)
         return out
 
-    def stats(self) -> dict[str, Any]:
-        """Samples, agreement with its Wilson interval, drops, skips, spend and alarms."""
+    def stats(self) -> TripwireStats:
+        """Samples, agreement with its Wilson interval, drops, skips, spend and alarms.
+
+        Example:
+            >>> from langchain_core.language_models import GenericFakeChatModel
+            >>> tripwire = QualityTripwire(GenericFakeChatModel(messages=iter([])))
+            >>> print(tripwire.stats())  # doctest: +ELLIPSIS
+            quality tripwire: no shadow samples yet
+              alarm when the lower bound < 85% after 50 samples; 0 alarm(s) so far
+            ...
+        """
         with self._lock:
             n, k = len(self._window), sum(self._window)
-            interval = wilson_interval(k, n)
-            return {
-                "observed": self._counts["observed"],
-                "sampled": self._counts["sampled"],
-                "samples": self._counts["samples"],
-                "dropped": self._counts["dropped"],
-                "skipped_budget": self._counts["skipped_budget"],
-                "skipped_reference": self._counts["skipped_reference"],
-                "errors": self._counts["errors"],
-                "queued": self._queue.qsize(),
-                "window": n,
-                "agreement": interval.value if n else None,
-                "agreement_low": interval.low if n else None,
-                "agreement_high": interval.high if n else None,
-                "by_task": self._task_stats(),
-                "spend_usd": str(self._spend),
-                "alarms": len(self.alarms),
-                "alarmed": self._alarmed,
-            }
+            interval = _wilson(k, n) if n else None
+            return TripwireStats(
+                observed=self._counts["observed"],
+                sampled=self._counts["sampled"],
+                samples=self._counts["samples"],
+                dropped=self._counts["dropped"],
+                skipped_budget=self._counts["skipped_budget"],
+                skipped_reference=self._counts["skipped_reference"],
+                errors=self._counts["errors"],
+                queued=self._queue.qsize(),
+                window=n,
+                agreement=interval.value if interval else None,
+                agreement_low=interval.low if interval else None,
+                agreement_high=interval.high if interval else None,
+                threshold=self.threshold,
+                min_samples=self.min_samples,
+                by_task=self._task_stats(),
+                spend_usd=self._spend,
+                alarms=len(self.alarms),
+                alarmed=self._alarmed,
+            )
+
+
+def _wilson(successes: int, n: int) -> Interval:
+    # Imported on first use: `bench.stats` pulls in the offline routing metrics, which
+    # importing a tripwire (or a router that has one) must not.
+    from langchain_globalapi.bench.stats import wilson_interval  # noqa: PLC0415
+
+    return wilson_interval(successes, n)

@@ -42,6 +42,7 @@ __all__ = [
     "calibrate",
     "gsm8k_replay",
     "load_router_config",
+    "write_router_config",
 ]
 
 
@@ -73,7 +74,8 @@ class PolicyOutcome:
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON/TOML."""
         return {
-            "thresholds": [round(t, 6) for t in self.thresholds],
+            # Exact: a cut rounded past a recorded score would route that item elsewhere.
+            "thresholds": list(self.thresholds),
             "quality": round(self.quality, 6),
             "reference_quality": round(self.reference_quality, 6),
             "gap_points": round(self.gap_points, 4),
@@ -232,11 +234,23 @@ class Calibration:
 
     def write(self, path: str | Path) -> Path:
         """Write the config as TOML (``.toml``) or JSON (anything else)."""
-        out = Path(path)
-        config = self.as_config()
-        text = _to_toml(config) if out.suffix == ".toml" else json.dumps(config, indent=2) + "\n"
-        out.write_text(text, encoding="utf-8")
-        return out
+        return write_router_config(self.as_config(), path)
+
+
+def write_router_config(config: Mapping[str, Mapping[str, Any]], path: str | Path) -> Path:
+    """Write ``{"router": {...}, ...}`` as TOML (``.toml``) or JSON; `load_router_config` reads it.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "router.toml"
+        >>> _ = write_router_config({"router": {"thresholds": [0.2, 0.3]}}, path)
+        >>> load_router_config(path)
+        {'thresholds': [0.2, 0.3]}
+    """
+    out = Path(path)
+    text = _to_toml(config) if out.suffix == ".toml" else json.dumps(config, indent=2) + "\n"
+    out.write_text(text, encoding="utf-8")
+    return out
 
 
 def _toml_value(value: Any) -> str:

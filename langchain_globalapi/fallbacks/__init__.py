@@ -10,22 +10,46 @@ Example:
     2
 """
 
-from langchain_globalapi.fallbacks._chain import FallbackChatModel
-from langchain_globalapi.fallbacks._classify import (
-    Failure,
-    FailureKind,
-    classify_error,
-    retry_after_s,
-)
-from langchain_globalapi.fallbacks._cooldowns import Admission, Cooldowns
-from langchain_globalapi.fallbacks._members import Member
-from langchain_globalapi.fallbacks._policy import (
-    ExponentialBackoff,
-    NoRetry,
-    RetryAfter,
-    RetryPolicy,
-    RetryStrategy,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from langchain_globalapi._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from langchain_globalapi.fallbacks._chain import FallbackChatModel
+    from langchain_globalapi.fallbacks._classify import (
+        Failure,
+        FailureKind,
+        classify_error,
+        retry_after_s,
+    )
+    from langchain_globalapi.fallbacks._cooldowns import Admission, Cooldowns
+    from langchain_globalapi.fallbacks._members import Member
+    from langchain_globalapi.fallbacks._policy import (
+        ExponentialBackoff,
+        NoRetry,
+        RetryAfter,
+        RetryPolicy,
+        RetryStrategy,
+    )
+
+# Public name -> the submodule that defines it, imported on first use (see `_lazy.py`).
+_EXPORTS: dict[str, str] = {
+    "FallbackChatModel": "_chain",
+    "Failure": "_classify",
+    "FailureKind": "_classify",
+    "classify_error": "_classify",
+    "retry_after_s": "_classify",
+    "Admission": "_cooldowns",
+    "Cooldowns": "_cooldowns",
+    "Member": "_members",
+    "ExponentialBackoff": "_policy",
+    "NoRetry": "_policy",
+    "RetryAfter": "_policy",
+    "RetryPolicy": "_policy",
+    "RetryStrategy": "_policy",
+}
 
 __all__ = [
     "Admission",
@@ -42,3 +66,6 @@ __all__ = [
     "classify_error",
     "retry_after_s",
 ]
+
+if not TYPE_CHECKING:  # type checkers read the imports above; an unknown name stays an error
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

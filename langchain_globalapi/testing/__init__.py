@@ -17,7 +17,30 @@ with FakeOpenAIServer() as server:
 Run it in the foreground with `python -m langchain_globalapi.testing --port 8765`.
 """
 
-from langchain_globalapi.testing._faults import Fault
-from langchain_globalapi.testing.server import DEFAULT_MODELS, FakeOpenAIServer, RecordedRequest
+from __future__ import annotations
 
-__all__ = ["DEFAULT_MODELS", "FakeOpenAIServer", "Fault", "RecordedRequest"]
+from typing import TYPE_CHECKING
+
+from langchain_globalapi._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from langchain_globalapi.testing._faults import Fault
+    from langchain_globalapi.testing.server import DEFAULT_MODELS, FakeOpenAIServer, RecordedRequest
+
+# Public name -> the submodule that defines it, imported on first use (see `_lazy.py`).
+_EXPORTS: dict[str, str] = {
+    "Fault": "_faults",
+    "DEFAULT_MODELS": "server",
+    "FakeOpenAIServer": "server",
+    "RecordedRequest": "server",
+}
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "FakeOpenAIServer",
+    "Fault",
+    "RecordedRequest",
+]
+
+if not TYPE_CHECKING:  # type checkers read the imports above; an unknown name stays an error
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

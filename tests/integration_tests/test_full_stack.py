@@ -133,7 +133,7 @@ def test_tripwire_shadows_answers_of_the_stack(fake_server: FakeOpenAIServer) ->
     )
     router.invoke("Is this ticket about billing? 'I was charged twice'")
     tripwire.drain()
-    assert tripwire.stats()["samples"] == 1
+    assert tripwire.stats().samples == 1
     assert fake_server.calls_for("gpt-4o") == 1
 
 

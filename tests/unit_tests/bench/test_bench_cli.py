@@ -43,10 +43,10 @@ def test_bench_resume_skips_finished_items(fake_server: FakeOpenAIServer, tmp_pa
     runner = CliRunner()
     first = runner.invoke(main, _args(fake_server, golden, "--resume", str(results)))
     assert first.exit_code == 0, first.output
-    before = len(fake_server.requests)
+    before = fake_server.calls_for(ECONOMY) + fake_server.calls_for(FLASH)
     second = runner.invoke(main, _args(fake_server, golden, "--resume", str(results)))
     assert second.exit_code == 0, second.output
-    assert len(fake_server.requests) == before
+    assert fake_server.calls_for(ECONOMY) + fake_server.calls_for(FLASH) == before
     assert len(load_results(results)) == 6
 
 

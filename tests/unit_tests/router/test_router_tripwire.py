@@ -55,7 +55,7 @@ def test_invoke_answers_are_shadowed_on_the_reference_model(
     router.invoke("[0.1] what is 2 + 2?")
     assert tripwire.drain()
     assert fake_server.calls_for(REFERENCE) == 1
-    assert tripwire.stats()["samples"] == 1
+    assert tripwire.stats().samples == 1
 
 
 def test_streamed_answers_are_shadowed_once_at_the_end(
@@ -65,7 +65,7 @@ def test_streamed_answers_are_shadowed_once_at_the_end(
     text = "".join(chunk.text for chunk in router.stream("[0.5] name three colours"))
     assert tripwire.drain()
     assert fake_server.calls_for(REFERENCE) == 1
-    assert tripwire.stats()["samples"] == 1
+    assert tripwire.stats().samples == 1
     assert "name three colours" in text
 
 
@@ -77,7 +77,7 @@ async def test_async_invoke_and_stream_answers_are_shadowed(
     _ = [chunk async for chunk in router.astream("[0.1] second")]
     assert tripwire.drain()
     assert fake_server.calls_for(REFERENCE) == 2
-    assert tripwire.stats()["samples"] == 2
+    assert tripwire.stats().samples == 2
 
 
 def test_the_observer_sees_the_routing_metadata_and_the_streamed_text(

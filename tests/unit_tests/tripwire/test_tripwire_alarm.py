@@ -52,7 +52,7 @@ def test_alarm_fires_at_the_sample_where_the_wilson_bound_crosses(
     assert [(a.samples, a.agreements) for a in alarms] == [(23, 20)]
     assert round(alarms[0].agreement.low, 3) == 0.679
     stats = tripwire.stats()
-    assert (stats["samples"], stats["alarms"], stats["alarmed"]) == (30, 1, True)
+    assert (stats.samples, stats.alarms, stats.alarmed) == (30, 1, True)
 
 
 def test_no_alarm_before_min_samples_even_when_everything_disagrees(
@@ -91,9 +91,9 @@ def test_label_agreement_reports_cohens_kappa(fake_server: FakeOpenAIServer) -> 
         tripwire.observe([HumanMessage("mail?")], AIMessage(cheap), run_id=f"r{i}",
                          task="classification")  # fmt: skip
     tripwire.drain()
-    task = tripwire.stats()["by_task"]["classification"]
-    assert task["agreement"] == 0.75
-    assert task["kappa"] == 0.5
+    task = tripwire.stats().by_task["classification"]
+    assert task.agreement == 0.75
+    assert task.kappa == 0.5
 
 
 def test_alarm_moves_a_routers_thresholds_toward_the_stronger_tier(
@@ -113,7 +113,7 @@ def test_alarm_moves_a_routers_thresholds_toward_the_stronger_tier(
                                              "metadata": {"request_id": f"r{i}"}})  # fmt: skip
     tripwire.drain()
     assert router.thresholds == (0.4,)
-    assert tripwire.stats()["observed"] == 3  # the router's inner model run is not observed twice
+    assert tripwire.stats().observed == 3  # the router's inner model run is not observed twice
     answer = router.invoke("hello there")
     assert answer.response_metadata["routing"]["thresholds"] == [0.4]
 

@@ -33,6 +33,6 @@ def test_tripwire_measures_real_weak_strong_agreement_and_alarms(
     stats = tripwire.stats()
     print(f"GSM8K weak/strong agreement over {n}: {stats['agreement']:.3f} "
           f"[{stats['agreement_low']:.3f}, {stats['agreement_high']:.3f}]")  # fmt: skip
-    assert stats["samples"] == n
-    assert 0.5 < stats["agreement"] < 0.7
+    assert stats.samples == n
+    assert 0.5 < stats.agreement < 0.7
     assert [a.samples for a in tripwire.alarms] == [50]

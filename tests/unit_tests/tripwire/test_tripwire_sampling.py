@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from decimal import Decimal
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -86,7 +85,7 @@ def test_the_user_call_returns_before_the_shadow_call_finishes(
     assert tripwire.drain()
     assert answer.text == f"[{CHEAP}] hi"
     assert order == ["user call returned", "shadow finished"]
-    assert tripwire.stats()["samples"] == 1
+    assert tripwire.stats().samples == 1
 
 
 def test_a_full_queue_drops_and_counts_instead_of_blocking(
@@ -100,17 +99,17 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(
     queued += [tripwire.observe([HumanMessage("q")], AIMessage("ok"), run_id=f"r{i}")
                for i in range(1, 5)]  # fmt: skip
     assert queued == [True, True, True, False, False]
-    assert (tripwire.stats()["dropped"], tripwire.stats()["sampled"]) == (2, 5)
+    assert (tripwire.stats().dropped, tripwire.stats().sampled) == (2, 5)
     release.set()
     assert tripwire.drain()
-    assert tripwire.stats()["samples"] == 3
+    assert tripwire.stats().samples == 3
 
 
 def test_reference_model_answers_are_not_rerun(fake_server: FakeOpenAIServer) -> None:
     tripwire = QualityTripwire(_model(fake_server, REFERENCE), sample_rate=1.0)
     answer = AIMessage("x", response_metadata={"model_name": REFERENCE})
     assert not tripwire.observe([HumanMessage("q")], answer, run_id="r")
-    assert tripwire.stats()["skipped_reference"] == 1
+    assert tripwire.stats().skipped_reference == 1
 
 
 def test_shadow_spend_goes_to_the_cost_tracker_and_the_own_budget(
@@ -123,7 +122,7 @@ def test_shadow_spend_goes_to_the_cost_tracker_and_the_own_budget(
     for i in range(3):
         tripwire.observe([HumanMessage("question")], AIMessage("a"), run_id=f"r{i}")
     tripwire.drain()
-    spend = Decimal(tripwire.stats()["spend_usd"])
+    spend = tripwire.stats().spend_usd
     assert spend > 0
     assert tracker.calls == 3
     assert tracker.total_cost_usd == spend
@@ -147,7 +146,7 @@ def test_a_spent_budget_skips_shadow_calls(fake_server: FakeOpenAIServer) -> Non
         tripwire.observe([HumanMessage("a long enough question")], AIMessage("a"), run_id=f"r{i}")
     tripwire.drain()
     stats = tripwire.stats()
-    assert (stats["samples"], stats["skipped_budget"]) == (1, 3)
+    assert (stats.samples, stats.skipped_budget) == (1, 3)
     assert fake_server.calls_for(REFERENCE) == 1
 
 
@@ -156,4 +155,4 @@ def test_reference_errors_are_counted_not_raised(fake_server: FakeOpenAIServer) 
     tripwire = QualityTripwire(_model(fake_server, REFERENCE), sample_rate=1.0)
     tripwire.observe([HumanMessage("q")], AIMessage("a"), run_id="r")
     tripwire.drain()
-    assert (tripwire.stats()["errors"], tripwire.stats()["samples"]) == (1, 0)
+    assert (tripwire.stats().errors, tripwire.stats().samples) == (1, 0)
