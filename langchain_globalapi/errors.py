@@ -27,6 +27,7 @@ __all__ = [
     "CatalogError",
     "GlobalAPIError",
     "GoldenSetError",
+    "LedgerError",
     "MidStreamError",
     "MissingAPIKeyError",
     "ModelNotFoundError",
@@ -81,6 +82,10 @@ class GoldenSetError(GlobalAPIError, ValueError):
         super().__init__(where + message)
         self.path = path
         self.line = line
+
+
+class LedgerError(GlobalAPIError, ValueError):
+    """A usage ledger is misconfigured or unreadable (path, URL, retention): it says what to do."""
 
 
 class RoutingConfigError(GlobalAPIError, ValueError):
