@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from langchain_globalapi.catalog import Catalog
+from langchain_globalapi.dashboard._command import dashboard, report
 from langchain_globalapi.errors import GlobalAPIError
 from langchain_globalapi.estimate import SpendEstimate, estimate_spend, parse_token_count
 
@@ -317,6 +318,9 @@ def bench(**options: Any) -> None:
     except GlobalAPIError as exc:
         raise click.UsageError(str(exc)) from exc
 
+
+main.add_command(dashboard)
+main.add_command(report)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
