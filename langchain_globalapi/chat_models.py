@@ -18,9 +18,10 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
+from langchain_globalapi._billing import CALL_ID_KEY, new_call_id
+from langchain_globalapi._pricing import price_usage
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_usage
 from langchain_globalapi.errors import MissingAPIKeyError, ModelNotFoundError
 
 if TYPE_CHECKING:
@@ -222,9 +223,11 @@ class ChatGlobalAPI(BaseChatOpenAI):
             if isinstance(response, dict)
             else getattr(response, "model", None)
         )
+        call_id = new_call_id()  # one provider call: one bill, however many choices
         for generation, choice in zip(result.generations, choices, strict=False):
             message = generation.message
             message.response_metadata["model_provider"] = PROVIDER
+            message.response_metadata[CALL_ID_KEY] = call_id
             raw = choice.get("message") if isinstance(choice, dict) else choice.message
             reasoning = _reasoning_of(raw)
             if reasoning:
@@ -296,7 +299,9 @@ class ChatGlobalAPI(BaseChatOpenAI):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         try:
-            yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+            yield from _stamped(
+                super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+            )
         except openai.NotFoundError as error:
             raise self._model_not_found(error) from error
 
@@ -308,9 +313,13 @@ class ChatGlobalAPI(BaseChatOpenAI):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         try:
+            call_id: str | None = new_call_id()
             async for chunk in super()._astream(
                 messages, stop=stop, run_manager=run_manager, **kwargs
             ):
+                if call_id is not None:
+                    chunk.message.response_metadata[CALL_ID_KEY] = call_id
+                    call_id = None
                 yield chunk
         except openai.NotFoundError as error:
             raise self._model_not_found(error) from error
@@ -333,6 +342,16 @@ class ChatGlobalAPI(BaseChatOpenAI):
         """Estimated prompt tokens, offline, for any model name (no tiktoken download)."""
         schemas = [convert_to_openai_tool(tool) for tool in tools or ()]
         return estimate_message_tokens(list(messages), schemas)
+
+
+def _stamped(chunks: Iterator[ChatGenerationChunk]) -> Iterator[ChatGenerationChunk]:
+    # The billing id rides on the first chunk only: merged chunks concatenate strings.
+    call_id: str | None = new_call_id()
+    for chunk in chunks:
+        if call_id is not None:
+            chunk.message.response_metadata[CALL_ID_KEY] = call_id
+            call_id = None
+        yield chunk
 
 
 def _reasoning_of(raw: object) -> str | None:

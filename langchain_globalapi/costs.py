@@ -1,19 +1,24 @@
-"""Cost accounting: price each model call, sum spend per model, and measure the savings.
+"""Cost accounting: sum what every model call cost, per model, and measure the savings.
 
-`CostTracker` is a LangChain callback handler. Attach it to any chain (or use
-`get_globalapi_callback()`) and it prices every chat-model call from its
-`usage_metadata` against the `Catalog`, in `Decimal` USD, beside what the same tokens
-would have cost on a reference model (GPT-4o by default).
+`CostTracker` is a LangChain callback handler built on the billing core
+(`langchain_globalapi._billing`): attach it to any chain (or use `get_globalapi_callback()`)
+and every provider call below it is priced once, in `Decimal` USD, beside what the same
+tokens would have cost on a reference model (GPT-4o by default), however the router,
+fallback and cache wrappers, `bind_tools`, `with_structured_output` or `create_agent`
+nest the runs.
 
-Three things LangChain's own usage callbacks get wrong are handled here:
+What LangChain's own usage callbacks get wrong is handled here:
 
-- A cache hit (ours, stamped `response_metadata["cache"]["hit"]`, or LangChain's, which
-  sets `usage_metadata["total_cost"] = 0`) costs $0 and is counted as saved, not billed.
-- Wrappers (router, fallback, cache, or anything else that calls a chat model inside a
-  chat model) are not counted twice: a run is billed only when no chat-model run below
-  it already was.
+- A call is billed once by its billing key, not once per run that passes it on.
+- A cache hit (ours, or LangChain's `set_llm_cache`) costs $0 and is counted as saved.
+- A stream that ends early is billed from the usage it received, or estimated from the
+  prompt and the delivered text and counted in `estimated_calls`, never silently $0.
 - A model missing from the catalog is reported as unpriced (cost `None` and one
   warning), never as $0.
+
+It also answers to the names of LangChain's `get_openai_callback()` (`total_cost`,
+`total_tokens`, `prompt_tokens`, `completion_tokens`, `successful_requests`) and prints
+like it.
 
 Example:
     >>> from langchain_globalapi import ChatGlobalAPI, get_globalapi_callback
@@ -27,21 +32,27 @@ Example:
 
 from __future__ import annotations
 
-import threading
-import warnings
-from collections.abc import Iterator, Mapping
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from uuid import uuid4
 
-from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, LLMResult
+from langchain_core.messages import AIMessage
 from langchain_core.tracers.context import register_configure_hook
 
+from langchain_globalapi._billing import BillingHandler, bill_key
+from langchain_globalapi._pricing import (
+    BilledCall,
+    CallCost,
+    model_name_of,
+    price_message,
+    price_usage,
+)
 from langchain_globalapi.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -49,177 +60,28 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BilledCall",
+    "BillingSink",
     "CallCost",
     "CostTracker",
     "ModelSpend",
     "get_globalapi_callback",
+    "model_name_of",
     "price_message",
     "price_usage",
 ]
 
+logger = logging.getLogger("langchain_globalapi.costs")
+
 _ZERO = Decimal(0)
-_warned_unpriced: set[str] = set()
-_warned_lock = threading.Lock()
 
 
-def _warn_unpriced(model: str) -> None:
-    with _warned_lock:
-        if model in _warned_unpriced:
-            return
-        _warned_unpriced.add(model)
-    warnings.warn(
-        f"model {model!r} is not in the price catalog, so its calls are reported with cost "
-        "None; add it with Catalog.with_overrides({...}) to price it",
-        stacklevel=3,
-    )
+@runtime_checkable
+class BillingSink(Protocol):
+    """Receives each billed call once (a usage ledger, a metrics exporter); must not block."""
 
-
-@dataclass(frozen=True)
-class CallCost:
-    """The price of one call: what it cost, and what the reference model would have cost.
-
-    `usd` is `None` when the model is not in the catalog. A cache hit has `usd == 0` and
-    `saved_by_cache_usd` set to what the call would have cost.
-    """
-
-    model: str
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
-    usd: Decimal | None
-    reference_usd: Decimal | None
-    cache_hit: bool = False
-    saved_by_cache_usd: Decimal = _ZERO
-
-    def as_metadata(self) -> dict[str, Any]:
-        """The `response_metadata["cost"]` form: amounts as exact decimal strings."""
-        return {
-            "model": self.model,
-            "usd": None if self.usd is None else str(self.usd),
-            "reference_usd": None if self.reference_usd is None else str(self.reference_usd),
-            "cache_hit": self.cache_hit,
-        }
-
-
-@dataclass(frozen=True)
-class BilledCall:
-    """One model call as billed, exactly once, by the billing core: the event every sink sees.
-
-    The cost tracker sums these, budgets settle their reservations with them, and a usage
-    ledger appends them. A failed attempt (`error` set) is an event too: it carries the
-    error kind and, when the server had streamed part of an answer before failing, the
-    estimated cost of that part (`estimated=True`).
-
-    Attributes:
-        call_id: The call's billing id (the leaf model's stamp; a cache hit gets its own).
-        run_id: The LangChain run of the model that made the call.
-        started_at: Seconds since the epoch when the call started.
-        latency_ms: From start to end (or to the failure).
-        model: The model that answered (or was tried).
-        tier: The router tier the call was made for, if routed.
-        task: The `task` of the call's metadata, if any.
-        request_id: The `request_id` of the call's metadata, if any.
-        cost: What the call cost; `None` for a failure with nothing received.
-        error: The failure kind (`"rate_limit"`, `"server_error"`, ...) or `None`.
-        estimated: Usage estimated from text (a stream that ended early), not reported.
-        attempt: The fallback attempt number (1 when not under a fallback chain).
-        routing_score: The router's score for the request, if routed.
-        cascade: `"cheap"` for a cascade's first answer, `"escalated"` for its second.
-        shadow: A tripwire's re-check on the reference model.
-    """
-
-    call_id: str
-    run_id: str
-    started_at: float
-    latency_ms: float
-    model: str
-    tier: str | None = None
-    task: str | None = None
-    request_id: str | None = None
-    cost: CallCost | None = None
-    error: str | None = None
-    estimated: bool = False
-    attempt: int = 1
-    routing_score: float | None = None
-    cascade: str | None = None
-    shadow: bool = False
-
-    @property
-    def cache_hit(self) -> bool:
-        """Answered from a cache at $0."""
-        return self.cost is not None and self.cost.cache_hit
-
-
-def _is_cache_hit(message: BaseMessage) -> bool:
-    cache = message.response_metadata.get("cache")
-    if isinstance(cache, Mapping) and cache.get("hit") is True:
-        return True
-    usage = getattr(message, "usage_metadata", None) or {}
-    # langchain-core marks its own cache hits this way (_convert_cached_generations).
-    return usage.get("total_cost") == 0
-
-
-def _model_name(message: BaseMessage) -> str | None:
-    meta = message.response_metadata
-    name = meta.get("model_name") or meta.get("model")
-    return str(name) if name else None
-
-
-def price_message(
-    message: BaseMessage, catalog: Catalog | None = None, *, reference_model: str | None = None
-) -> CallCost | None:
-    """Price one model answer from its `usage_metadata`; `None` if it reports no usage.
-
-    Example:
-        >>> from langchain_core.messages import AIMessage
-        >>> msg = AIMessage(
-        ...     content="hi",
-        ...     usage_metadata={"input_tokens": 1000, "output_tokens": 100, "total_tokens": 1100},
-        ...     response_metadata={"model_name": "deepseek-ai/DeepSeek-V4-Flash"},
-        ... )
-        >>> price_message(msg).usd
-        Decimal('0.00038')
-    """
-    usage = getattr(message, "usage_metadata", None)
-    model = _model_name(message)
-    if not usage or not model:
-        return None
-    return price_usage(
-        usage, model, catalog, reference_model=reference_model, cache_hit=_is_cache_hit(message)
-    )
-
-
-def price_usage(
-    usage: Mapping[str, Any],
-    model: str,
-    catalog: Catalog | None = None,
-    *,
-    reference_model: str | None = None,
-    cache_hit: bool = False,
-) -> CallCost:
-    """Price `usage_metadata` reported by `model` (for callers that hold no finished message).
-
-    Example:
-        >>> price_usage({"input_tokens": 1000, "output_tokens": 100}, "gpt-4o").usd
-        Decimal('0.0035')
-    """
-    catalog = catalog or Catalog.default()
-    reference = reference_model or catalog.reference_model
-    input_tokens = int(usage.get("input_tokens", 0))
-    output_tokens = int(usage.get("output_tokens", 0))
-    cached = int((usage.get("input_token_details") or {}).get("cache_read", 0) or 0)
-    full = catalog.cost(
-        model, input_tokens=input_tokens, output_tokens=output_tokens, cached_input_tokens=cached
-    )
-    reference_usd = catalog.cost(reference, input_tokens=input_tokens, output_tokens=output_tokens)
-    if full is None:
-        _warn_unpriced(model)
-    if cache_hit:
-        return CallCost(
-            model, input_tokens, output_tokens, cached, _ZERO, reference_usd,
-            cache_hit=True, saved_by_cache_usd=full or _ZERO,
-        )  # fmt: skip
-    return CallCost(model, input_tokens, output_tokens, cached, full, reference_usd)
+    def on_billed(self, call: BilledCall) -> None:
+        """Take one billed call or failed attempt."""
+        ...
 
 
 @dataclass
@@ -229,20 +91,24 @@ class ModelSpend:
     calls: int = 0
     cache_hits: int = 0
     unpriced_calls: int = 0
+    estimated_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
     cost_usd: Decimal = _ZERO
     reference_usd: Decimal = _ZERO
     saved_by_cache_usd: Decimal = _ZERO
 
-    def add(self, call: CallCost) -> None:
+    def add(self, call: CallCost, *, estimated: bool = False) -> None:
         """Fold one priced call into the totals."""
         self.calls += 1
         self.cache_hits += call.cache_hit
+        self.estimated_calls += estimated
         self.input_tokens += call.input_tokens
         self.output_tokens += call.output_tokens
         self.cached_input_tokens += call.cached_input_tokens
+        self.reasoning_tokens += call.reasoning_tokens
         if call.usd is None:
             self.unpriced_calls += 1
         else:
@@ -251,19 +117,19 @@ class ModelSpend:
         self.saved_by_cache_usd += call.saved_by_cache_usd
 
 
-@dataclass
-class _Run:
-    parent: UUID | None
-    tier: str | None
-    delegated: bool = False
-
-
-class CostTracker(BaseCallbackHandler):
+class CostTracker(BillingHandler):
     """Callback handler that sums calls, tokens and USD per model, and the savings.
 
     Savings are measured against a counterfactual: what the same tokens would have cost
-    on `reference_model` (the catalog's, GPT-4o by default). With a `budget`, every
-    priced call is also recorded there.
+    on `reference_model` (the catalog's, GPT-4o by default).
+
+    Args:
+        catalog: Prices (default: the built-in catalog).
+        reference_model: The counterfactual model.
+        budget: Spend limits: each model call reserves its worst case before it is sent
+            (a hard limit that cannot take it raises `BudgetExceededError`, and no request
+            is made) and settles to what it cost when it ends.
+        sinks: Also receive every billed call (e.g. a usage ledger's `on_billed`).
 
     Example:
         >>> from langchain_globalapi import ChatGlobalAPI, CostTracker
@@ -272,12 +138,9 @@ class CostTracker(BaseCallbackHandler):
         >>> with FakeOpenAIServer() as server:
         ...     llm = ChatGlobalAPI(api_key="k", base_url=server.base_url)
         ...     _ = llm.invoke("Hello", config={"callbacks": [tracker]})
-        >>> tracker.calls, tracker.savings_usd > 0
-        (1, True)
+        >>> tracker.calls, tracker.successful_requests, tracker.savings_usd > 0
+        (1, 1, True)
     """
-
-    # Sync handlers run inline under async code: the lock keeps the totals consistent.
-    run_inline = True
 
     def __init__(
         self,
@@ -285,106 +148,55 @@ class CostTracker(BaseCallbackHandler):
         *,
         reference_model: str | None = None,
         budget: Budget | None = None,
+        sinks: Sequence[BillingSink] = (),
     ) -> None:
-        self.catalog = catalog or Catalog.default()
-        self.reference_model = reference_model
-        self.budget = budget
+        super().__init__(catalog, reference_model=reference_model, budget=budget)
+        self.sinks = list(sinks)
         self.per_model: dict[str, ModelSpend] = {}
-        self._runs: dict[UUID, _Run] = {}
-        self._lock = threading.Lock()
+        self.failures: Counter[str] = Counter()
+        """Failed attempts by kind (`rate_limit`, `server_error`, `stopped`, ...)."""
+        self._partial_calls = 0
 
-    def on_chat_model_start(
-        self,
-        serialized: dict[str, Any],
-        messages: list[list[BaseMessage]],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Remember the run's parent so wrappers are not billed twice."""
-        tier = (metadata or {}).get("globalapi_tier")
+    # --- receiving bills --------------------------------------------------------------
+
+    def on_billed(self, call: BilledCall) -> None:
+        """Fold a billed call into the totals and pass it to the sinks."""
         with self._lock:
-            self._runs[run_id] = _Run(parent_run_id, tier if isinstance(tier, str) else None)
-
-    def on_chain_start(
-        self,
-        serialized: dict[str, Any] | None,
-        inputs: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Link chain runs too, so a wrapper that calls its model through a chain is seen."""
-        with self._lock:
-            self._runs[run_id] = _Run(parent_run_id, None)
-
-    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        """Forget a finished chain run."""
-        with self._lock:
-            self._runs.pop(run_id, None)
-
-    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        """Forget a failed chain run."""
-        with self._lock:
-            self._runs.pop(run_id, None)
-
-    def on_llm_end(
-        self,
-        response: LLMResult,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Price the generations of a finished chat-model run."""
-        with self._lock:
-            run = self._runs.pop(run_id, None) or _Run(parent_run_id, None)
-        calls = [
-            call
-            for generations in response.generations
-            for generation in generations
-            if isinstance(generation, ChatGeneration)
-            and isinstance(generation.message, AIMessage)
-            and (call := self._price(generation.message)) is not None
-        ]
-        if run.delegated and not any(call.cache_hit for call in calls):
-            return  # a chat model below this one was billed already
-        if calls:
-            self._mark_ancestors(run.parent)
-        for call in calls:
-            self._record(call, run.tier)
-
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        """Forget a failed run: failed attempts are not billed."""
-        with self._lock:
-            self._runs.pop(run_id, None)
-
-    def _price(self, message: AIMessage) -> CallCost | None:
-        return price_message(message, self.catalog, reference_model=self.reference_model)
-
-    def _mark_ancestors(self, parent: UUID | None) -> None:
-        with self._lock:
-            while parent is not None and parent in self._runs:
-                self._runs[parent].delegated = True
-                parent = self._runs[parent].parent
-
-    def _record(self, call: CallCost, tier: str | None) -> None:
-        with self._lock:
-            self.per_model.setdefault(call.model, ModelSpend()).add(call)
-        if self.budget is not None and call.usd:
-            self.budget.record(
-                call.usd, model=call.model, tier=tier or self.catalog.tier_of(call.model)
-            )
+            if call.error is not None:
+                self.failures[call.error] += 1
+            if call.cost is not None:
+                self.per_model.setdefault(call.model, ModelSpend()).add(
+                    call.cost, estimated=call.estimated
+                )
+                self._partial_calls += call.error is not None
+        for sink in self.sinks:
+            try:
+                sink.on_billed(call)
+            except Exception:
+                logger.exception("billing sink %r failed; the call was billed anyway", sink)
 
     def record(self, message: AIMessage) -> CallCost | None:
-        """Price and add one answer by hand (for code outside LangChain callbacks)."""
-        call = self._price(message)
-        if call is not None:
-            self._record(call, None)
+        """Price and add one answer by hand (for code outside LangChain callbacks).
+
+        An answer that was already billed (the same billing key) is not added again.
+        """
+        call = price_message(message, self.catalog, reference_model=self.reference_model)
+        if call is None:
+            return None
+        if self._first_time(bill_key(message, uuid4(), wrapper=False) or ""):
+            self.on_billed(
+                BilledCall(
+                    call_id=message.id or "manual",
+                    run_id="",
+                    started_at=0.0,
+                    latency_ms=0.0,
+                    model=call.model,
+                    cost=call,
+                )
+            )
         return call
+
+    # --- totals -------------------------------------------------------------------------
 
     def _sum(self, attribute: str) -> Any:
         with self._lock:
@@ -392,13 +204,31 @@ class CostTracker(BaseCallbackHandler):
 
     @property
     def calls(self) -> int:
-        """Model calls seen, cache hits included."""
+        """Model calls billed, cache hits and calls cut short included."""
         return int(self._sum("calls"))
+
+    @property
+    def successful_requests(self) -> int:
+        """Calls that completed (as `get_openai_callback` counts them), cache hits included."""
+        with self._lock:
+            partial = self._partial_calls
+        return self.calls - partial
 
     @property
     def cache_hits(self) -> int:
         """Calls answered from a cache, at $0."""
         return int(self._sum("cache_hits"))
+
+    @property
+    def estimated_calls(self) -> int:
+        """Calls whose usage was estimated (a stream cut short, a model reporting none)."""
+        return int(self._sum("estimated_calls"))
+
+    @property
+    def failed_attempts(self) -> int:
+        """Failed model calls (fallback attempts, refusals, streams stopped early)."""
+        with self._lock:
+            return sum(self.failures.values())
 
     @property
     def input_tokens(self) -> int:
@@ -443,11 +273,46 @@ class CostTracker(BaseCallbackHandler):
             return None
         return float(self.savings_usd / reference * 100)
 
+    # --- the names of get_openai_callback() -----------------------------------------------
+
+    @property
+    def total_cost(self) -> float:
+        """`total_cost_usd` as a float, as `get_openai_callback()` reports it."""
+        return float(self.total_cost_usd)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Input tokens (`get_openai_callback()`'s name)."""
+        return self.input_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        """Output tokens (`get_openai_callback()`'s name)."""
+        return self.output_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def prompt_tokens_cached(self) -> int:
+        """Input tokens served from the provider's prompt cache."""
+        return int(self._sum("cached_input_tokens"))
+
+    @property
+    def reasoning_tokens(self) -> int:
+        """Output tokens spent on reasoning, where the provider reports them."""
+        return int(self._sum("reasoning_tokens"))
+
+    # --- reporting ------------------------------------------------------------------------
+
     def reset(self) -> None:
         """Forget every total."""
         with self._lock:
             self.per_model.clear()
-            self._runs.clear()
+            self.failures.clear()
+            self._partial_calls = 0
 
     def summary(self) -> dict[str, Any]:
         """Totals and per-model spend as a JSON-ready dict (amounts as decimal strings)."""
@@ -456,6 +321,7 @@ class CostTracker(BaseCallbackHandler):
                 name: {
                     "calls": s.calls,
                     "cache_hits": s.cache_hits,
+                    "estimated_calls": s.estimated_calls,
                     "input_tokens": s.input_tokens,
                     "output_tokens": s.output_tokens,
                     "cost_usd": str(s.cost_usd),
@@ -463,11 +329,15 @@ class CostTracker(BaseCallbackHandler):
                 }
                 for name, s in self.per_model.items()
             }
+            failures = dict(self.failures)
         pct = self.savings_pct
         return {
             "calls": self.calls,
+            "successful_requests": self.successful_requests,
             "cache_hits": self.cache_hits,
+            "estimated_calls": self.estimated_calls,
             "unpriced_calls": self.unpriced_calls,
+            "failed_attempts": failures,
             "total_cost_usd": str(self.total_cost_usd),
             "reference_cost_usd": str(self.reference_cost_usd),
             "savings_usd": str(self.savings_usd),
@@ -476,17 +346,33 @@ class CostTracker(BaseCallbackHandler):
             "models": models,
         }
 
+    def __repr__(self) -> str:
+        return (
+            f"CostTracker(calls={self.calls}, total_cost_usd={self.total_cost_usd}, "
+            f"reference_cost_usd={self.reference_cost_usd})"
+        )
+
     def __str__(self) -> str:
         pct = self.savings_pct
         saved = "n/a" if pct is None else f"{pct:.1f}%"
-        return (
-            f"Calls: {self.calls} (cache hits: {self.cache_hits})\n"
-            f"Tokens: {self.input_tokens} in, {self.output_tokens} out\n"
-            f"Cost: ${self.total_cost_usd:.6f}\n"
-            f"Reference ({self.reference_model or self.catalog.reference_model}): "
-            f"${self.reference_cost_usd:.6f}\n"
-            f"Saved: ${self.savings_usd:.6f} ({saved})"
-        )
+        reference = self.reference_model or self.catalog.reference_model
+        lines = [
+            f"Tokens Used: {self.total_tokens}",
+            f"\tPrompt Tokens: {self.prompt_tokens}",
+            f"\t\tPrompt Tokens Cached: {self.prompt_tokens_cached}",
+            f"\tCompletion Tokens: {self.completion_tokens}",
+            f"\t\tReasoning Tokens: {self.reasoning_tokens}",
+            f"Successful Requests: {self.successful_requests}",
+            f"Total Cost (USD): ${self.total_cost_usd:.6f}",
+            f"Cache Hits: {self.cache_hits} (saved ${self.saved_by_cache_usd:.6f})",
+            f"Reference Cost (USD, {reference}): ${self.reference_cost_usd:.6f}",
+            f"Saved (USD): ${self.savings_usd:.6f} ({saved})",
+        ]
+        if self.estimated_calls:
+            lines.append(f"Estimated Calls: {self.estimated_calls} (usage not reported)")
+        if self.unpriced_calls:
+            lines.append(f"Unpriced Calls: {self.unpriced_calls} (models not in the catalog)")
+        return "\n".join(lines)
 
 
 _tracker_var: ContextVar[CostTracker | None] = ContextVar("globalapi_cost_tracker", default=None)
@@ -499,10 +385,13 @@ def get_globalapi_callback(
     *,
     reference_model: str | None = None,
     budget: Budget | None = None,
+    ledger: BillingSink | None = None,
 ) -> Iterator[CostTracker]:
     """Track the cost of every chat-model call inside the `with` block, like `get_openai_callback`.
 
-    Works for sync, async, streaming and concurrent calls in the same context.
+    Works for sync, async, streaming and concurrent calls in the same context. With a
+    `budget`, its hard limits are enforced on every call in the block; with a `ledger`,
+    every billed call is also appended to it.
 
     Example:
         >>> from langchain_globalapi import ChatGlobalAPI, get_globalapi_callback
@@ -511,10 +400,11 @@ def get_globalapi_callback(
         ...     llm = ChatGlobalAPI(api_key="k", base_url=server.base_url)
         ...     _ = llm.invoke("Hello")
         ...     _ = "".join(chunk.text for chunk in llm.stream("Hello"))
-        >>> cb.calls
-        2
+        >>> cb.calls, cb.successful_requests
+        (2, 2)
     """
-    tracker = CostTracker(catalog, reference_model=reference_model, budget=budget)
+    sinks = [ledger] if ledger is not None else []
+    tracker = CostTracker(catalog, reference_model=reference_model, budget=budget, sinks=sinks)
     token = _tracker_var.set(tracker)
     try:
         yield tracker

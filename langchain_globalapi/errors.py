@@ -23,8 +23,10 @@ __all__ = [
     "AllModelsFailedError",
     "AllModelsRateLimitedError",
     "BudgetExceededError",
+    "BudgetUnavailableError",
     "CacheConfigError",
     "CatalogError",
+    "EmptyInputError",
     "GlobalAPIError",
     "GoldenSetError",
     "LedgerError",
@@ -72,6 +74,18 @@ class BudgetExceededError(GlobalAPIError):
     def __init__(self, message: str, *, limits: Sequence[Any] = ()) -> None:
         super().__init__(message)
         self.limits = tuple(limits)
+
+
+class BudgetUnavailableError(GlobalAPIError):
+    """A budget's shared store cannot be reached, so a hard limit cannot be checked.
+
+    Raised only for hard limits with `Budget(on_unavailable="refuse")` (the default);
+    soft limits fail open with a warning.
+    """
+
+
+class EmptyInputError(GlobalAPIError, ValueError):
+    """A model was called with an empty message list; nothing was sent, cached or billed."""
 
 
 class GoldenSetError(GlobalAPIError, ValueError):

@@ -22,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.rate_limiters import InMemoryRateLimiter
 
+from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import model_id_of
 from langchain_globalapi.bench.golden import GoldenItem, GoldenSet
 from langchain_globalapi.bench.scorers import (
@@ -31,7 +32,6 @@ from langchain_globalapi.bench.scorers import (
     run_scorer,
 )
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import GoldenSetError
 
 if TYPE_CHECKING:

@@ -20,22 +20,18 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, PrivateAttr
 
-from langchain_globalapi._runs import (
-    HINT_KEY,
-    WrapperRunMixin,
-    as_wrapper_metadata,
-    child_config,
-    run_metadata,
-)
+from langchain_globalapi._runs import HINT_KEY, as_wrapper_metadata, run_metadata
+from langchain_globalapi._wrapper import WrapperChatModel
 from langchain_globalapi.caching.entries import CacheKind, cache_metadata, stamp_miss
 from langchain_globalapi.caching.exact import CacheHit, ExactCache
 from langchain_globalapi.caching.identity import call_llm_string, identity_json, normalized_prompt
 from langchain_globalapi.caching.replay import replay_chunks
+from langchain_globalapi.errors import CacheConfigError
 
 __all__ = ["CachedChatModel"]
 
 
-class CachedChatModel(WrapperRunMixin, BaseChatModel):
+class CachedChatModel(WrapperChatModel):
     """A chat model that answers repeats from a cache and calls `model` only on a miss.
 
     Every answer carries `response_metadata["cache"] = {"hit", "kind", "similarity",
@@ -46,7 +42,10 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
 
     Args:
         model: Any chat model: `ChatGlobalAPI`, a router, a fallback chain...
-        cache: An `ExactCache` or `SemanticCache` (any store).
+        cache: An `ExactCache` or `SemanticCache` (any store); kept as `response_cache`
+            (`cache` is LangChain's own field, which a wrapper leaves off).
+        budget: Spend limits enforced on every model call behind the cache.
+        ledger: A usage ledger fed every call, cache hits included.
 
     Example:
         >>> from langchain_globalapi import CachedChatModel, ChatGlobalAPI, ExactCache
@@ -68,7 +67,7 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
 
     model: BaseChatModel
     """The wrapped chat model, called on a miss."""
-    cache: ExactCache
+    response_cache: ExactCache
     """The cache (an `ExactCache` or `SemanticCache`)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -80,11 +79,34 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
     def __init__(self, model: BaseChatModel | None = None, **kwargs: Any) -> None:
         if model is not None:
             kwargs["model"] = model
+        if isinstance(kwargs.get("cache"), ExactCache):
+            kwargs["response_cache"] = kwargs.pop("cache")
+        elif "response_cache" not in kwargs:
+            msg = (
+                "CachedChatModel needs a cache: CachedChatModel(model, cache=ExactCache()) or "
+                f"cache=SemanticCache(...), got cache={kwargs.get('cache')!r}"
+            )
+            raise CacheConfigError(msg)
         super().__init__(**kwargs)
+
+    def inner_models(self) -> list[Runnable[LanguageModelInput, BaseMessage]]:
+        """The wrapped model."""
+        return [self.model]
+
+    def with_inner_models(
+        self, models: Sequence[Runnable[LanguageModelInput, BaseMessage]]
+    ) -> CachedChatModel:
+        """The same cache in front of another model."""
+        (model,) = models
+        return self._rewrap(model)  # type: ignore[return-value]
 
     @property
     def _llm_type(self) -> str:
         return "globalapi-cached-chat-model"
+
+    @property
+    def _wrapper_params(self) -> dict[str, Any]:
+        return {"cache": self.response_cache.kind}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         # Traces of a hit still name the model whose answer was replayed. Memoized for
@@ -121,30 +143,10 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
 
     def _miss(self, message: BaseMessage) -> ChatResult:
         return ChatResult(
-            generations=[ChatGeneration(message=stamp_miss(message, self.cache.kind))]
+            generations=[ChatGeneration(message=stamp_miss(message, self.response_cache.kind))]
         )
 
     # --- invoke ------------------------------------------------------------------------------
-
-    def _generate_with_cache(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        # `cache` is consulted in `_generate` under a key that knows the wrapped model;
-        # LangChain's own cache layer must not look it up again under a weaker key.
-        return self._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
-
-    async def _agenerate_with_cache(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return await self._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
     def _generate(
         self,
@@ -153,13 +155,15 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        self._check_input(messages)
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
-        hit = self.cache.find(prompt, llm_string, messages=messages)
+        hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
             return ChatResult(generations=hit.generations)
-        message = self.model.invoke(messages, config=child_config(run_manager), stop=stop, **kwargs)
+        config = self._child_config(run_manager)
+        message = self.model.invoke(messages, config=config, stop=stop, **kwargs)
         result = self._miss(message)
-        self.cache.put(prompt, llm_string, result.generations, messages=messages)
+        self.response_cache.put(prompt, llm_string, result.generations, messages=messages)
         return result
 
     async def _agenerate(
@@ -169,15 +173,15 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        self._check_input(messages)
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
-        hit = await self.cache.afind(prompt, llm_string, messages=messages)
+        hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
             return ChatResult(generations=hit.generations)
-        message = await self.model.ainvoke(
-            messages, config=child_config(run_manager), stop=stop, **kwargs
-        )
+        config = self._child_config(run_manager, is_async=True)
+        message = await self.model.ainvoke(messages, config=config, stop=stop, **kwargs)
         result = self._miss(message)
-        await self.cache.aput(prompt, llm_string, result.generations, messages=messages)
+        await self.response_cache.aput(prompt, llm_string, result.generations, messages=messages)
         return result
 
     # --- stream ------------------------------------------------------------------------------
@@ -189,14 +193,16 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        self._check_input(messages)
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
-        hit = self.cache.find(prompt, llm_string, messages=messages)
+        hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
             yield from _replay(hit)
             return
         total: AIMessageChunk | None = None
         pending: ChatGenerationChunk | None = None
-        inner = self.model.stream(messages, config=child_config(run_manager), stop=stop, **kwargs)
+        config = self._child_config(run_manager)
+        inner = self.model.stream(messages, config=config, stop=stop, **kwargs)
         for chunk in inner:
             # One chunk is held back so the miss stamp can ride on the last one.
             if pending is not None:
@@ -205,8 +211,10 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         if pending is None or total is None:
             return
         yield self._stamp_last(pending)
-        message = _finished(total, self.cache.kind)
-        self.cache.put(prompt, llm_string, [ChatGeneration(message=message)], messages=messages)
+        message = _finished(total, self.response_cache.kind)
+        self.response_cache.put(
+            prompt, llm_string, [ChatGeneration(message=message)], messages=messages
+        )
 
     async def _astream(
         self,
@@ -215,15 +223,17 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        self._check_input(messages)
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
-        hit = await self.cache.afind(prompt, llm_string, messages=messages)
+        hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
             for replayed in _replay(hit):
                 yield replayed
             return
         total: AIMessageChunk | None = None
         pending: ChatGenerationChunk | None = None
-        inner = self.model.astream(messages, config=child_config(run_manager), stop=stop, **kwargs)
+        config = self._child_config(run_manager, is_async=True)
+        inner = self.model.astream(messages, config=config, stop=stop, **kwargs)
         async for chunk in inner:
             if pending is not None:
                 yield pending
@@ -231,15 +241,15 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
         if pending is None or total is None:
             return
         yield self._stamp_last(pending)
-        message = _finished(total, self.cache.kind)
-        await self.cache.aput(
+        message = _finished(total, self.response_cache.kind)
+        await self.response_cache.aput(
             prompt, llm_string, [ChatGeneration(message=message)], messages=messages
         )
 
     def _stamp_last(self, pending: ChatGenerationChunk) -> ChatGenerationChunk:
         pending.message.response_metadata = {
             **pending.message.response_metadata,
-            "cache": cache_metadata(hit=False, kind=self.cache.kind),
+            "cache": cache_metadata(hit=False, kind=self.response_cache.kind),
         }
         return pending
 
@@ -288,7 +298,12 @@ class CachedChatModel(WrapperRunMixin, BaseChatModel):
     def _around(self, model: BaseChatModel) -> CachedChatModel:
         if model is self.model:
             return self
-        return CachedChatModel(model, cache=self.cache)
+        # Same cache, budget and ledger; the key's identity is computed for the new model.
+        copy = self.model_copy(update={"model": model})
+        copy._identity = copy._plain_llm_string = None
+        copy._plain_ls_params = None
+        copy._billing = self._billing
+        return copy
 
 
 def _tee(

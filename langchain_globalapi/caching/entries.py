@@ -27,10 +27,11 @@ from langchain_core.load import dumps, loads
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, Generation
 
+from langchain_globalapi._billing import CALL_ID_KEY, new_call_id
+from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import as_wrapper_message, as_wrapper_metadata
 from langchain_globalapi.caching.base import CACHE_VERSION
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_message
 
 __all__ = [
     "CacheEntry",
@@ -181,6 +182,7 @@ def stamp_hit(
     while `usage_metadata` keeps the original counts so the cost tracker prices the saving.
     """
     stamped: list[Generation] = []
+    hit_id = new_call_id()  # a hit is a call of its own, billed once at $0
     for generation in generations:
         if not isinstance(generation, ChatGeneration):
             stamped.append(generation.model_copy(deep=True))
@@ -193,6 +195,7 @@ def stamp_hit(
         metadata["cache"] = cache_metadata(
             hit=True, kind=kind, similarity=similarity, saved_usd=saved_usd
         )
+        metadata[CALL_ID_KEY] = hit_id
         stamped.append(generation.model_copy(update={"message": _own_copy(message, metadata)}))
     return stamped
 

@@ -25,6 +25,8 @@ from langchain_core.messages import AIMessage, BaseMessage, ChatMessage, ToolMes
 from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel, SecretBytes, SecretStr
 
+from langchain_globalapi._wrapper import WrapperChatModel
+
 __all__ = ["call_llm_string", "identity_json", "model_identity", "normalized_prompt"]
 
 # Fields that change how a call is observed or throttled, never what it answers.
@@ -71,8 +73,14 @@ def _jsonable(value: Any, depth: int) -> Any:
 
 
 def model_identity(model: BaseLanguageModel[Any], *, depth: int = 0) -> dict[str, Any]:
-    """A JSON-ready description of everything about `model` that can change its answers."""
+    """A JSON-ready description of everything about `model` that can change its answers.
+
+    A wrapper (router, fallback chain, cache wrapper) is described by its fields and by
+    its inner models as it calls them (`inner_models()`, tools bound included).
+    """
     identity: dict[str, Any] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
+    if isinstance(model, WrapperChatModel) and depth < _MAX_DEPTH:
+        identity["inner"] = [_jsonable(inner, depth + 1) for inner in model.inner_models()]
     try:
         identity["ls"] = _jsonable(dict(model._get_ls_params()), depth)
     except Exception:

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import BaseMessage
 
-from langchain_globalapi._runs import as_wrapper_message
 from langchain_globalapi._tokens import estimate_message_tokens
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import AllModelsFailedError, AllModelsRateLimitedError
 from langchain_globalapi.fallbacks._classify import Failure, FailureKind, classify_error
 from langchain_globalapi.fallbacks._cooldowns import Admission
@@ -194,14 +192,8 @@ class CallState:
             return failure, Decision(raise_now=True)
         return failure, Decision(wait_s=wait)
 
-    def on_success(
-        self, member: Member, message: _M, started: float, *, stamp_cost: bool = True
-    ) -> _M:
-        """The chain's copy of the answer, with `fallback` (and the cost, if the member did not).
-
-        The member's run already reported (and LangChain's usage handler counted) `message`:
-        the copy leaves it untouched and names the model `model`, not `model_name`.
-        """
+    def on_success(self, member: Member, started: float) -> dict[str, Any]:
+        """Record `member`'s answer as the last attempt; the answer's `fallback` metadata."""
         self.attempts.append(
             {
                 "model": member.model,
@@ -211,16 +203,7 @@ class CallState:
                 "latency_ms": round((time.monotonic() - started) * 1000, 1),
             }
         )
-        stamps: dict[str, Any] = {"fallback": self.metadata(member)}
-        if (
-            stamp_cost
-            and isinstance(message, AIMessage)
-            and "cost" not in message.response_metadata
-        ):
-            call = price_message(message, self.settings.catalog)
-            if call is not None:
-                stamps["cost"] = call.as_metadata()
-        return as_wrapper_message(message, **stamps)
+        return self.metadata(member)
 
     def metadata(self, member: Member) -> dict[str, Any]:
         """The `fallback` metadata of an answer `member` served."""

@@ -11,19 +11,17 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
-from langchain_globalapi._runs import WrapperRunMixin, child_config
-from langchain_globalapi.budgets import Budget
+from langchain_globalapi._wrapper import InnerKind, WrapperChatModel
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import GlobalAPIError
 from langchain_globalapi.fallbacks._call import CallSettings, CallState
@@ -32,7 +30,6 @@ from langchain_globalapi.fallbacks._cooldowns import Cooldowns
 from langchain_globalapi.fallbacks._members import (
     Member,
     MemberRunnable,
-    bind_member_tools,
     describe_member,
     without_sdk_retries,
 )
@@ -52,7 +49,7 @@ __all__ = ["FallbackChatModel"]
 _T = TypeVar("_T")
 
 
-class FallbackChatModel(WrapperRunMixin, BaseChatModel):
+class FallbackChatModel(WrapperChatModel):
     """A chat model that tries its members in order and survives rate limits and outages.
 
     Rules, per call:
@@ -75,8 +72,11 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
     - **Streaming.** The first chunk with content is awaited before the stream is handed
       over, so early failures and a slow first token (`first_chunk_timeout_s`) still fall
       back. After text was delivered, a failure raises `MidStreamError` with the text.
-    - **Budget.** With `budget`, escalating to a member pricier than the first one is
-      skipped when the budget says no; a cheaper member later in the list still runs.
+    - **Budget.** With `budget`, every member call reserves its worst case first, so a
+      hard limit refuses a call before it is sent (`BudgetExceededError`, raised at once:
+      another member would be refused too, unless only a model's own limit was reached);
+      and escalating to a member pricier than the first one is skipped when the budget
+      says no, while a cheaper member later in the list still runs.
     - **Metadata.** Every answer carries `response_metadata["fallback"]` =
       `{"served_by", "attempts": [{"model", "error", "status", "wait_s", "latency_ms"}],
       "skipped": [...]}` and the `cost` of the member that answered. The answering model
@@ -97,8 +97,9 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
         retry_policy: When to retry the same member (default: honour Retry-After up to 5 s,
             2 attempts per member).
         cooldowns: Shared cooldown / circuit-breaker state (default: a fresh in-process one).
-        budget: Vetoes escalation to pricier members.
+        budget: Enforced on every member call; vetoes escalation to pricier members.
         catalog: Context windows and prices (default: the built-in catalog).
+        ledger: A usage ledger fed every member call.
 
     Example:
         >>> from langchain_globalapi import ChatGlobalAPI, FallbackChatModel
@@ -128,12 +129,10 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
     """When to retry the same member instead of moving on."""
     cooldowns: Cooldowns = Field(default_factory=Cooldowns, exclude=True)
     """Which members to skip for now; share it (or its Redis) to share the state."""
-    budget: Budget | None = Field(default=None, exclude=True)
-    """Vetoes escalation to pricier members."""
-    catalog: Catalog | None = Field(default=None, exclude=True)
-    """Context windows and prices; the built-in catalog when None."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    inner_kind: ClassVar[InnerKind] = "chain"
 
     _members: list[Member] = PrivateAttr(default_factory=list)
 
@@ -161,7 +160,7 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
         return "globalapi-fallback"
 
     @property
-    def _identifying_params(self) -> dict[str, Any]:
+    def _wrapper_params(self) -> dict[str, Any]:
         return {"models": [member.model for member in self._members], "timeout_s": self.timeout_s}
 
     @property
@@ -171,27 +170,16 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
 
     # --- forwarding ---------------------------------------------------------------------
 
-    def _with_models(self, models: list[MemberRunnable]) -> FallbackChatModel:
-        # Same settings and the same Cooldowns object: bound copies share the state.
-        copy = self.model_copy(update={"models": models})
+    def inner_models(self) -> list[MemberRunnable]:
+        """The members' runnables, in the order they are tried."""
+        return list(self.models)
+
+    def with_inner_models(self, models: Sequence[MemberRunnable]) -> Self:
+        """The same chain (settings, the same Cooldowns object) over `models`."""
+        copy = self.model_copy(update={"models": list(models)})
         copy._describe()
+        copy._billing = self._billing
         return copy
-
-    def bind_tools(
-        self,
-        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-        *,
-        tool_choice: str | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind `tools` to every member (each formats them its own way).
-
-        Returns:
-            A `FallbackChatModel` over the members with the tools bound.
-        """
-        if tool_choice is not None:
-            kwargs["tool_choice"] = tool_choice
-        return self._with_models([bind_member_tools(model, tools, kwargs) for model in self.models])
 
     def with_structured_output(
         self,
@@ -229,13 +217,13 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
         )
         return CallState(settings, messages)
 
-    @staticmethod
     def _config(
+        self,
         run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
         member: Member,
         attempt: int,
     ) -> Any:
-        return child_config(
+        return self._child_config(
             run_manager, {"globalapi_fallback_model": member.model, "globalapi_attempt": attempt}
         )
 
@@ -313,6 +301,7 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        self._check_input(messages)
         state = self._state(messages)
 
         def call(member: Member, attempt: int) -> BaseMessage:
@@ -321,7 +310,7 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
             return member.runnable.invoke(messages, config=config, stop=stop, **options)
 
         member, started, message = self._first_answer(state, call)
-        answer = state.on_success(member, message, started)
+        answer = self.answer_copy(message, fallback=state.on_success(member, started))
         return ChatResult(generations=[ChatGeneration(message=answer)])
 
     async def _agenerate(
@@ -331,6 +320,7 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        self._check_input(messages)
         state = self._state(messages)
 
         async def call(member: Member, attempt: int) -> BaseMessage:
@@ -342,7 +332,7 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
             )
 
         member, started, message = await self._afirst_answer(state, call)
-        answer = state.on_success(member, message, started)
+        answer = self.answer_copy(message, fallback=state.on_success(member, started))
         return ChatResult(generations=[ChatGeneration(message=answer)])
 
     # --- stream ---------------------------------------------------------------------------
@@ -354,6 +344,7 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        self._check_input(messages)
         state = self._state(messages)
 
         def start(member: Member, attempt: int) -> tuple[Iterator[BaseMessage], Head]:
@@ -386,6 +377,7 @@ class FallbackChatModel(WrapperRunMixin, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        self._check_input(messages)
         state = self._state(messages)
 
         async def start(member: Member, attempt: int) -> tuple[AsyncIterator[BaseMessage], Head]:

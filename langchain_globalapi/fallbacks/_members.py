@@ -10,7 +10,6 @@ SDK clients; members whose retries cannot be changed are used as given, with a w
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -18,20 +17,13 @@ from typing import Any, cast
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableBinding
-from langchain_core.tools import BaseTool
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from langchain_globalapi._runs import model_id_of
+from langchain_globalapi._wrapper import innermost
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.errors import GlobalAPIError
 
-__all__ = [
-    "Member",
-    "bind_member_tools",
-    "describe_member",
-    "innermost",
-    "without_sdk_retries",
-]
+__all__ = ["Member", "describe_member", "without_sdk_retries"]
 
 MemberRunnable = Runnable[LanguageModelInput, BaseMessage]
 
@@ -55,13 +47,6 @@ class Member:
     takes_timeout: bool
     context_window: int | None
     price_per_mtok: Decimal | None
-
-
-def innermost(runnable: Runnable[Any, Any]) -> Runnable[Any, Any]:
-    """The model under any `bind`/`bind_tools` wrappers."""
-    while isinstance(runnable, RunnableBinding):
-        runnable = runnable.bound
-    return runnable
 
 
 def _model_name(runnable: Runnable[Any, Any], index: int) -> str:
@@ -121,27 +106,3 @@ def without_sdk_retries(runnable: MemberRunnable, index: int) -> MemberRunnable:
             stacklevel=4,
         )
     return runnable
-
-
-def bind_member_tools(
-    model: MemberRunnable,
-    tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-    kwargs: dict[str, Any],
-) -> MemberRunnable:
-    """Bind `tools` to a member's innermost chat model, keeping what was bound before.
-
-    Raises:
-        GlobalAPIError: The member's model has no `bind_tools`.
-    """
-    inner = innermost(model)
-    bind_tools = getattr(inner, "bind_tools", None)
-    if bind_tools is None:
-        msg = f"fallback member {type(inner).__name__} cannot bind tools"
-        raise GlobalAPIError(msg)
-    bound: MemberRunnable = bind_tools(tools, **kwargs)
-    if isinstance(model, RunnableBinding):
-        # Keep what was bound before (stop words, temperature...), minus the old tools.
-        extra = {k: v for k, v in model.kwargs.items() if k not in ("tools", "tool_choice")}
-        if extra:
-            bound = bound.bind(**extra)
-    return bound

@@ -15,8 +15,8 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChun
 from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_globalapi._pricing import price_usage
 from langchain_globalapi._runs import as_wrapper_message
-from langchain_globalapi.costs import price_usage
 from langchain_globalapi.errors import MidStreamError
 from langchain_globalapi.fallbacks._call import CallState
 from langchain_globalapi.fallbacks._classify import EmptyResponseError
@@ -60,9 +60,8 @@ class StreamRelay:
             # output from these chunks, and the member's run already counted its tokens.
             if self.count == 0:
                 # The first chunk carries the fallback story; merging keeps it.
-                message = self.state.on_success(
-                    self.member, received, self.started, stamp_cost=False
-                )
+                fallback = self.state.on_success(self.member, self.started)
+                message = as_wrapper_message(received, fallback=fallback)
             else:
                 message = as_wrapper_message(received)
             self.count += 1

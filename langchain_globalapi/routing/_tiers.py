@@ -1,9 +1,9 @@
 """What a tier can take: its model, context window and tool/image support, through wrappers.
 
 A tier is usually a plain chat model whose model id the catalog knows. It may also be a
-wrapper: a `RunnableBinding` (`llm.bind(...)`, `llm.bind_tools(...)`), a `CachedChatModel`
-(which answers with its `.model`), a `FallbackChatModel` (`.members`, tried in order) or
-another router (`.tiers`). `tier_profile` looks through them:
+`RunnableBinding` (`llm.bind(...)`, `llm.bind_tools(...)`) or a wrapper, seen through its
+`inner_models()`: a `CachedChatModel` (one model), a `FallbackChatModel` (members tried in
+order) or another router (one tier per request). `tier_profile` looks through them:
 
 - **Context window: the largest one the tier can reach.** A fallback chain serves with its
   first member and moves a context overflow on only to a member with a larger window, so a
@@ -27,18 +27,17 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import Runnable, RunnableBinding
+from langchain_core.runnables import RunnableBinding
 
 from langchain_globalapi._runs import model_id_of
+from langchain_globalapi._wrapper import WrapperChatModel
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.errors import RoutingConfigError
 
-__all__ = ["TierProfile", "bind_tier_tools", "tier_model_name", "tier_profile"]
+__all__ = ["TierProfile", "tier_model_name", "tier_profile"]
 
 _MAX_DEPTH = 8  # wrappers of wrappers; deeper is a cycle or a mistake, treated as unknown
 
@@ -85,7 +84,7 @@ def _combine(profiles: Sequence[TierProfile], *, serving_decides: bool) -> TierP
 
 
 def tier_profile(model: Any, catalog: Catalog | None, *, _depth: int = 0) -> TierProfile:
-    """The profile of a tier, looking through bindings, caches, fallback chains and routers.
+    """The profile of a tier, looking through bindings and wrappers (`WrapperChatModel`).
 
     With no catalog only the model names are filled in.
     """
@@ -94,21 +93,14 @@ def tier_profile(model: Any, catalog: Catalog | None, *, _depth: int = 0) -> Tie
     depth = _depth + 1
     if isinstance(model, RunnableBinding):
         return tier_profile(model.bound, catalog, _depth=depth)
-    members = getattr(model, "members", None)
-    if isinstance(members, Sequence) and members and not isinstance(members, str):
-        # FallbackChatModel: each member's runnable (a model or a binding), in order.
-        profiles = [
-            tier_profile(getattr(member, "runnable", member), catalog, _depth=depth)
-            for member in members
-        ]
-        return _combine(profiles, serving_decides=True)
-    tiers = getattr(model, "tiers", None)
-    if isinstance(tiers, Mapping) and tiers and model_id_of(model) is None:
-        profiles = [tier_profile(tier, catalog, _depth=depth) for tier in tiers.values()]
-        return _combine(profiles, serving_decides=False)
-    inner = getattr(model, "model", None)
-    if isinstance(inner, Runnable):  # CachedChatModel and similar single-model wrappers
-        return tier_profile(inner, catalog, _depth=depth)
+    if isinstance(model, WrapperChatModel):
+        inner = model.inner_models()
+        if not inner:  # pragma: no cover - wrappers are built with at least one model
+            return TierProfile(model=None)
+        profiles = [tier_profile(m, catalog, _depth=depth) for m in inner]
+        # A chain's first member serves and raises bad requests; a router's tiers can each
+        # take a request; a single-model wrapper is its model.
+        return _combine(profiles, serving_decides=model.inner_kind != "any")
     name = model_id_of(model)
     info = catalog.get(name) if catalog is not None and name else None
     if info is None:
@@ -131,15 +123,3 @@ def tier_model_name(model: Any) -> str | None:
         'GA-Economy'
     """
     return tier_profile(model, None).model
-
-
-def bind_tier_tools(
-    tier: Runnable[Any, Any], tools: Sequence[Any], tool_kwargs: Mapping[str, Any]
-) -> Runnable[Any, Any]:
-    """`tier` with `tools` bound; a binding keeps its own kwargs around the tool-bound model."""
-    if isinstance(tier, RunnableBinding):
-        return tier.model_copy(update={"bound": bind_tier_tools(tier.bound, tools, tool_kwargs)})
-    if not isinstance(tier, BaseChatModel):  # pragma: no cover - the router admits chat models
-        msg = f"cannot bind tools to a {type(tier).__name__} tier; use a chat model"
-        raise RoutingConfigError(msg)
-    return tier.bind_tools(tools, **tool_kwargs)

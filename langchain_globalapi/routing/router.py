@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
 from langchain_core.callbacks import (
@@ -21,23 +21,17 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
-from langchain_globalapi._runs import (
-    WrapperRunMixin,
-    as_wrapper_message,
-    child_config,
-    lift_routing_keys,
-)
+from langchain_globalapi._runs import lift_routing_keys
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
-from langchain_globalapi.budgets import Budget
+from langchain_globalapi._wrapper import InnerKind, WrapperChatModel, bind_tools_through
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import price_message
 from langchain_globalapi.errors import RoutingConfigError
 from langchain_globalapi.routing._affinity import ThreadAffinity
 from langchain_globalapi.routing._decision import RoutingDecision
@@ -55,7 +49,6 @@ from langchain_globalapi.routing._thresholds import (
     realized_mix,
     validate_thresholds,
 )
-from langchain_globalapi.routing._tiers import bind_tier_tools
 from langchain_globalapi.routing.learned import LearnedScorer
 from langchain_globalapi.routing.scorers import ComplexityScorer, to_messages
 
@@ -75,12 +68,21 @@ class _Routed(NamedTuple):
 
 
 @functools.cache
+def _field_names(model_class: type[BaseChatModel]) -> frozenset[str]:
+    names = set(model_class.model_fields)
+    names.update(
+        field.alias for field in model_class.model_fields.values() if field.alias is not None
+    )
+    return frozenset(names)
+
+
+@functools.cache
 def _default_scorer() -> LearnedScorer:
     # Loading the shipped weights takes milliseconds: share one instance across routers.
     return LearnedScorer.load_default()
 
 
-class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
+class TieredRouterRunnable(WrapperChatModel):
     """A chat model that routes each request to one of its tiers by complexity.
 
     Args:
@@ -97,8 +99,11 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
             does not know, or to leave headroom).
         budget: Spend limits. A reached soft limit moves requests to a cheaper tier (with a
             warning, the reason in metadata and `on_downgrade`); a hard one raises
-            `BudgetExceededError`. The router records its calls' spend in the budget, so do
-            not also give the same budget to a `CostTracker`.
+            `BudgetExceededError`, checked when the tier is chosen and again, atomically,
+            when each model call reserves its worst case, so concurrent calls cannot all
+            slip under it. The same budget may also be given to a `CostTracker`: each call
+            is still counted once.
+        ledger: A usage ledger fed every model call below the router.
         on_downgrade: Called with the `RoutingDecision` whenever a budget moved a request down.
         max_threads: How many conversation threads the affinity map remembers (LRU).
         tripwire: Sees every successful answer, routing metadata included, after invoke and
@@ -135,9 +140,7 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
     tiers: dict[str, Tier]
     scorer: ComplexityScorer = Field(default_factory=_default_scorer, exclude=True)
     thresholds: tuple[float, ...] | None = None
-    catalog: Catalog | None = Field(default=None, exclude=True)
     context_windows: dict[str, int] = Field(default_factory=dict)
-    budget: Budget | None = Field(default=None, exclude=True)
     on_downgrade: Callable[[RoutingDecision], Any] | None = Field(default=None, exclude=True)
     max_threads: int = 10_000
     tripwire: AnswerObserver | None = Field(default=None, exclude=True)
@@ -154,6 +157,8 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
     _route_cache: Router | None = PrivateAttr(default=None)
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    inner_kind: ClassVar[InnerKind] = "any"
 
     def __init__(self, **data: Any) -> None:
         # Validated before pydantic runs: it would wrap our ValueErrors in a ValidationError.
@@ -184,40 +189,67 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         base_url: str | None = None,
         *,
         catalog: Catalog | None = None,
-        scorer: ComplexityScorer | None = None,
-        thresholds: Sequence[float] | None = None,
-        budget: Budget | None = None,
-        **model_kwargs: Any,
+        **options: Any,
     ) -> TieredRouterRunnable:
         """The Global API tiers of the catalog (GA-Economy, V4 Flash, V4 Pro) as `ChatGlobalAPI`s.
 
         Args:
             api_key: Global API key (default: `GLOBAL_API_KEY`).
             base_url: Endpoint (default: `GLOBAL_API_BASE` or Global API's).
-            catalog: Catalog whose `tiers` name the models (default: built-in).
-            scorer: See the class; default `LearnedScorer.load_default()`.
-            thresholds: See the class.
-            budget: See the class.
-            **model_kwargs: Passed to every `ChatGlobalAPI` (`temperature`, `max_retries`, ...).
+            catalog: Catalog whose `tiers` name the models (default: built-in); it also
+                prices the tiers' answers.
+            **options: Any router option (`scorer`, `thresholds`, `budget`, `tripwire`,
+                `ledger`, `context_windows`, `on_downgrade`, `max_threads`, ...) and any
+                `ChatGlobalAPI` option, given to every tier (`temperature`, `max_tokens`,
+                `max_retries`, `timeout`, ...).
+
+        Raises:
+            RoutingConfigError: An option that is neither (a typo would otherwise reach the
+                gateway as a request parameter and fail at call time).
+
+        Example:
+            >>> router = TieredRouterRunnable.from_defaults(api_key="k", temperature=0,
+            ...                                             thresholds=[0.3, 0.6])
+            >>> router.thresholds, router.tiers["pro"].temperature
+            ((0.3, 0.6), 0.0)
+            >>> TieredRouterRunnable.from_defaults(api_key="k", tripwrie=None)
+            Traceback (most recent call last):
+            ...
+            langchain_globalapi.errors.RoutingConfigError: from_defaults got an unknown ...
         """
         from langchain_globalapi.chat_models import ChatGlobalAPI  # noqa: PLC0415 - cycle
 
         catalog = catalog or Catalog.default()
-        client: dict[str, Any] = dict(model_kwargs)
+        router_options = {"catalog": catalog}
+        client: dict[str, Any] = {"catalog": catalog}
         if api_key is not None:
             client["api_key"] = api_key
         if base_url is not None:
             client["base_url"] = base_url
+        model_names = _field_names(ChatGlobalAPI)
+        for name, value in options.items():
+            if name in cls.model_fields and name not in ("tiers", "bound_tools", "tool_kwargs"):
+                router_options[name] = value
+            elif name in model_names:
+                client[name] = value
+            else:
+                valid = sorted(
+                    {
+                        n
+                        for n in cls.model_fields
+                        if n not in ("tiers", "bound_tools", "tool_kwargs")
+                    }
+                )
+                msg = (
+                    f"from_defaults got an unknown option {name!r}: use a router option "
+                    f"({', '.join(valid)}) or a ChatGlobalAPI option (temperature, max_tokens, "
+                    "timeout, max_retries, ...)"
+                )
+                raise RoutingConfigError(msg)
         tiers: dict[str, BaseChatModel] = {
-            name: ChatGlobalAPI(model=model, catalog=catalog, **client)
-            for name, model in catalog.tiers.items()
+            name: ChatGlobalAPI(model=model, **client) for name, model in catalog.tiers.items()
         }
-        fields: dict[str, Any] = {"tiers": tiers, "catalog": catalog, "budget": budget}
-        if scorer is not None:
-            fields["scorer"] = scorer
-        if thresholds is not None:
-            fields["thresholds"] = tuple(thresholds)
-        return cls(**fields)
+        return cls(tiers=tiers, **router_options)
 
     # --- LangChain plumbing -----------------------------------------------------------------
 
@@ -226,7 +258,7 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         return "globalapi-tiered-router"
 
     @property
-    def _identifying_params(self) -> dict[str, Any]:
+    def _wrapper_params(self) -> dict[str, Any]:
         # LangChain reads this on every call: the model names come from the cached tier profiles.
         router = self._router()
         return {
@@ -234,6 +266,22 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
             "thresholds": list(self.thresholds or ()),
             "scorer": type(self.scorer).__name__,
         }
+
+    def inner_models(self) -> list[Runnable[LanguageModelInput, BaseMessage]]:
+        """The tiers as they are called (with the bound tools), cheapest first."""
+        return [self._runnable(name) for name in self.tiers]
+
+    def with_inner_models(
+        self, models: Sequence[Runnable[LanguageModelInput, BaseMessage]]
+    ) -> Self:
+        """The same router (scorer, thresholds, budget, thread floors) over other tier models."""
+        if len(models) != len(self.tiers):
+            msg = (
+                f"with_inner_models needs {len(self.tiers)} models, one per tier, got {len(models)}"
+            )
+            raise RoutingConfigError(msg)
+        tiers = dict(zip(self.tiers, models, strict=True))
+        return self._copy(tiers=tiers, bound_tools=[], tool_kwargs={})
 
     def bind_tools(
         self,
@@ -250,11 +298,16 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         tool_kwargs = dict(kwargs)
         if tool_choice is not None:
             tool_kwargs["tool_choice"] = tool_choice
-        bound = self.model_copy(update={"bound_tools": list(tools), "tool_kwargs": tool_kwargs})
-        bound._runnables = {}
-        bound._route_cache = None
-        bound._affinity = self._affinity
-        return bound
+        return self._copy(bound_tools=list(tools), tool_kwargs=tool_kwargs)
+
+    def _copy(self, **update: Any) -> Self:
+        # Shares the thread floors and the billing handler; routing caches start afresh.
+        copy = self.model_copy(update=update)
+        copy._runnables = {}
+        copy._route_cache = None
+        copy._affinity = self._affinity
+        copy._billing = self._billing
+        return copy
 
     def with_structured_output(
         self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
@@ -344,7 +397,7 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         *,
         is_async: bool = False,
     ) -> _Routed:
-        config = child_config(run_manager, is_async=is_async)
+        config = self._child_config(run_manager, is_async=is_async)
         if run_manager is not None:
             metadata: Mapping[str, Any] = run_manager.metadata
             run_id: UUID | None = run_manager.run_id
@@ -372,31 +425,19 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         if runnable is None:
             runnable = self.tiers[tier]
             if self.bound_tools:
-                runnable = bind_tier_tools(runnable, self.bound_tools, self.tool_kwargs)
+                runnable = bind_tools_through(runnable, self.bound_tools, self.tool_kwargs)
             self._runnables[tier] = runnable
         return runnable
 
     def _finish(
         self, messages: list[BaseMessage], message: BaseMessage, routed: _Routed
     ) -> ChatResult:
-        if not isinstance(message, AIMessage):  # pragma: no cover - chat models return AIMessage
-            message = AIMessage(content=message.content)
         routing = routed.decision.as_metadata()
-        # A copy named by `model`, not `model_name`: the tier's run already reported (and
-        # counted) this message.
-        message = as_wrapper_message(message, routing=routing)
-        self._record_spend(message, routed.decision)
+        message = self.answer_copy(message, routing=routing)
         observe_safely(self.tripwire, messages, message, routed.request_id, routed.task)
         return ChatResult(
             generations=[ChatGeneration(message=message)], llm_output={"routing": routing}
         )
-
-    def _record_spend(self, message: AIMessage, decision: RoutingDecision) -> None:
-        if self.budget is None:
-            return
-        call = price_message(message, self.catalog)
-        if call is not None and call.usd:
-            self.budget.record(call.usd, model=call.model, tier=decision.tier)
 
     def _generate(
         self,
@@ -405,6 +446,7 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        self._check_input(messages)
         routed = self._decide(messages, run_manager)
         message = routed.runnable.invoke(messages, config=routed.config, stop=stop, **kwargs)
         return self._finish(messages, message, routed)
@@ -416,6 +458,7 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        self._check_input(messages)
         routed = self._decide(messages, run_manager, is_async=True)
         message = await routed.runnable.ainvoke(messages, config=routed.config, stop=stop, **kwargs)
         return self._finish(messages, message, routed)
@@ -425,7 +468,6 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
     ) -> ChatGenerationChunk:
         # Routing goes on one chunk only: merging chunks would otherwise concatenate its strings.
         routing = routed.decision.as_metadata()
-        self._record_spend(usage.message(), routed.decision)
         if self.tripwire is not None:
             # Observed before the last chunk is handed over: a consumer that stops reading
             # after it never resumes this generator.
@@ -445,6 +487,7 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        self._check_input(messages)
         routed = self._decide(messages, run_manager)
         usage = StreamUsage(keep_text=self.tripwire is not None)
         for chunk in routed.runnable.stream(messages, config=routed.config, stop=stop, **kwargs):
@@ -458,6 +501,7 @@ class TieredRouterRunnable(WrapperRunMixin, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        self._check_input(messages)
         routed = self._decide(messages, run_manager, is_async=True)
         usage = StreamUsage(keep_text=self.tripwire is not None)
         stream = routed.runnable.astream(messages, config=routed.config, stop=stop, **kwargs)

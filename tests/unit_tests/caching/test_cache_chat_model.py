@@ -260,5 +260,5 @@ def test_sqlite_backed_wrapper_serves_a_hit_after_restart(
 
 def test_in_memory_store_is_the_default(fake_server: FakeOpenAIServer) -> None:
     assert isinstance(
-        CachedChatModel(flash(fake_server), cache=ExactCache()).cache.store, InMemoryStore
+        CachedChatModel(flash(fake_server), cache=ExactCache()).response_cache.store, InMemoryStore
     )

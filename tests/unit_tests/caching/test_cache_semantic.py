@@ -188,7 +188,7 @@ def test_stats_split_exact_and_semantic_hits(fake_server: FakeOpenAIServer) -> N
     llm.invoke(RESET)
     llm.invoke(RESET)
     llm.invoke(RESET_REWORDED)
-    stats = llm.cache.stats
+    stats = llm.response_cache.stats
     assert (stats.misses, stats.exact_hits, stats.semantic_hits) == (1, 1, 1)
 
 
@@ -226,7 +226,7 @@ def test_sqlite_clear_by_one_process_is_seen_by_another_mirror(
     reader = CachedChatModel(flash(fake_server), cache=_cache(fake_server, store=SQLiteStore(path)))
     writer.invoke(RESET)
     assert reader.invoke(RESET_REWORDED).response_metadata["cache"]["hit"] is True
-    writer.cache.clear()
+    writer.response_cache.clear()
     assert reader.invoke(RESET_REWORDED + "?").response_metadata["cache"]["hit"] is False
 
 
