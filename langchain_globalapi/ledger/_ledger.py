@@ -28,7 +28,9 @@ from langchain_globalapi.ledger._retention import Retention
 from langchain_globalapi.ledger._rows import CallRow, TextRow, VerdictRow
 
 if TYPE_CHECKING:
+    from langchain_globalapi.catalog import Catalog
     from langchain_globalapi.costs import BilledCall
+    from langchain_globalapi.ledger._callback import LedgerCallback
 
 __all__ = ["Ledger", "LedgerStats", "is_redis_target"]
 
@@ -103,8 +105,10 @@ _PRUNE = object()
 class Ledger:
     """A usage ledger: every billed call appended to SQLite (a file path) or Redis (a URL).
 
-    Give it to the billing core as a sink (`on_billed` receives each `BilledCall`), and
-    point `globalapi dashboard --ledger ...` or `globalapi report` at the same target.
+    Attach it once: `get_globalapi_callback(ledger=ledger)`, `ledger=ledger` on a router,
+    fallback chain or cache wrapper, or `config={"callbacks": [ledger.as_callback()]}`.
+    The billing core hands it each `BilledCall` (`on_billed`); point `globalapi dashboard
+    --ledger ...` or `globalapi report` at the same target.
     Any number of threads and processes may write to one ledger: calls add up, each call
     id is written once. Prompt and answer text is never stored unless `store_text=True`.
 
@@ -245,6 +249,17 @@ class Ledger:
                     target=self._run, name=f"globalapi-ledger:{self.target}", daemon=True
                 )
                 self._thread.start()
+
+    def as_callback(
+        self, catalog: Catalog | None = None, *, reference_model: str | None = None
+    ) -> LedgerCallback:
+        """A LangChain callback handler that bills every model call below it into this ledger.
+
+        Use it where handlers go: `chain.invoke(x, config={"callbacks": [ledger.as_callback()]})`.
+        """
+        from langchain_globalapi.ledger._callback import LedgerCallback  # noqa: PLC0415
+
+        return LedgerCallback(self, catalog, reference_model=reference_model)
 
     # -- control -------------------------------------------------------------------------
 
