@@ -24,7 +24,7 @@ from langchain_globalapi import (
     get_globalapi_callback,
 )
 from langchain_globalapi.ledger import Ledger, open_reader, summarize
-from langchain_globalapi.testing import Fault, FakeOpenAIServer
+from langchain_globalapi.testing import FakeOpenAIServer, Fault
 
 FLASH = "deepseek-ai/DeepSeek-V4-Flash"
 PRO = "deepseek-ai/DeepSeek-V4-Pro"
