@@ -26,7 +26,8 @@ def static_text(name: str) -> str:
     """The text of a file shipped in the package's `static` folder."""
     return (
         resources.files("langchain_globalapi.dashboard")
-        .joinpath("static").joinpath(name)
+        .joinpath("static")
+        .joinpath(name)
         .read_text(encoding="utf-8")
     )
 

@@ -177,16 +177,21 @@ class _Buckets:
         lines = {name or "(none)": self.column(metric, dim, [name]) for name in shown}
         if rest:
             lines["other"] = self.column(metric, dim, rest)
-        return {name: [value * scale for value in line] for name, line in lines.items()}
+        # A line that is zero throughout (shadow calls have no tier) would only clutter a legend.
+        return {
+            name: [value * scale for value in line] for name, line in lines.items() if any(line)
+        }
 
 
 def _agreement_series(
     verdicts: list[int], agreed: list[int], buckets: list[int], span: int, *,
-    min_samples: int, threshold: float,
+    min_samples: int, window: int, threshold: float,
 ) -> tuple[list[dict[str, Any] | None], list[dict[str, Any]]]:  # fmt: skip
-    """Per bucket, agreement over the shortest trailing window holding >= `min_samples`.
+    """Per bucket, agreement over the trailing window of about `window` verdicts.
 
-    Consecutive buckets whose Wilson lower bound is below `threshold` form one alarm.
+    As the tripwire judges it: a bucket is judged once the window holds `min_samples`
+    verdicts, and judged buckets whose Wilson lower bound stays below `threshold` form
+    one alarm (until a judged bucket is above it again).
     """
     prefix_n, prefix_k = [0], [0]
     for n, k in zip(verdicts, agreed, strict=True):
@@ -194,22 +199,25 @@ def _agreement_series(
         prefix_k.append(prefix_k[-1] + k)
     points: list[dict[str, Any] | None] = []
     alarms: list[dict[str, Any]] = []
+    alarming = False  # buckets without a verdict neither end nor start an alarm
     for i, bucket in enumerate(buckets):
         end_n = prefix_n[i + 1]
-        if verdicts[i] == 0 or end_n < min_samples:
+        # the earliest start whose window holds at most `window` verdicts (at least this bucket)
+        start = min(bisect.bisect_left(prefix_n, end_n - window), i)
+        n, k = end_n - prefix_n[start], prefix_k[i + 1] - prefix_k[start]
+        if verdicts[i] == 0 or n < min_samples:
             points.append(None)
             continue
-        start = bisect.bisect_right(prefix_n, end_n - min_samples) - 1
-        n, k = end_n - prefix_n[start], prefix_k[i + 1] - prefix_k[start]
         point = {"n": n, **_interval(k, n)}
         points.append(point)
         low = point["low"]
         if low is None or low >= threshold:
-            continue
-        if alarms and alarms[-1]["until"] == bucket:
+            alarming = False
+        elif alarming:
             alarms[-1].update(until=bucket + span, lowest=min(alarms[-1]["lowest"], low))
         else:
             alarms.append({"since": bucket, "until": bucket + span, "lowest": low})
+            alarming = True
     return points, alarms
 
 
@@ -222,6 +230,7 @@ def summarize(
     now: float | None = None,
     alarm_threshold: float = 0.85,
     min_samples: int = 50,
+    alarm_window: int = 500,
     top: int = 10,
     recent: int = 15,
     retention: Retention | None = None,
@@ -235,7 +244,9 @@ def summarize(
         until: End of the range (default: now).
         now: The current time (for tests).
         alarm_threshold: Tripwire alarm when the Wilson 95% lower bound of agreement is below.
-        min_samples: Verdicts needed before agreement is judged (trailing window).
+        min_samples: Verdicts needed before agreement is judged.
+        alarm_window: Agreement over time is judged on the last this many verdicts (as the
+            tripwire's `window`).
         top: How many priciest calls to list.
         recent: How many of the latest calls to list.
         retention: The writers' retention, if not the default (picks the bucket size).
@@ -275,7 +286,14 @@ def summarize(
         "status": "ok",
         "message": None,
         "range": {"name": name, "since": start, "until": stop, "bucket_s": span},
-        **_figures(rows, buckets, span, alarm_threshold=alarm_threshold, min_samples=min_samples),
+        **_figures(
+            rows,
+            buckets,
+            span,
+            alarm_threshold=alarm_threshold,
+            min_samples=min_samples,
+            alarm_window=alarm_window,
+        ),
         "top_calls": top_calls,
         "recent_calls": recent_calls,
     }
@@ -283,7 +301,7 @@ def summarize(
 
 def _figures(
     rows: list[RollupRow], buckets: list[int], span: int, *, alarm_threshold: float,
-    min_samples: int,
+    min_samples: int, alarm_window: int,
 ) -> dict[str, Any]:  # fmt: skip
     arranged = _Buckets(rows, buckets)
     totals = arranged.per_value.get("all", {}).get("", _Counts())
@@ -294,10 +312,13 @@ def _figures(
     names = {dim: [row["name"] for row in rows] for dim, rows in breakdowns.items()}
     verdicts, agreed = arranged.column("verdicts"), arranged.column("agreed")
     points, alarms = _agreement_series(
-        verdicts, agreed, buckets, span, min_samples=min_samples, threshold=alarm_threshold
-    )
+        verdicts, agreed, buckets, span, min_samples=min_samples, window=alarm_window,
+        threshold=alarm_threshold,
+    )  # fmt: skip
     overall = _interval(totals["agreed"], totals["verdicts"])
-    low = overall["low"]
+    # The alarm is about now: the latest window of verdicts, as the tripwire judges it.
+    latest = next((point for point in reversed(points) if point is not None), None)
+    low = None if latest is None else latest["low"]
     return {
         "totals": _totals(totals),
         "models": breakdowns["model"],
@@ -323,9 +344,9 @@ def _figures(
             **overall,
             "threshold": alarm_threshold,
             "min_samples": min_samples,
-            "alarm": totals["verdicts"] >= min_samples
-            and low is not None
-            and low < alarm_threshold,
+            "window": alarm_window,
+            "latest": latest,
+            "alarm": low is not None and low < alarm_threshold,
             "alarms": alarms,
         },
     }

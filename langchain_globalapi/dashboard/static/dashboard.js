@@ -210,7 +210,11 @@
     $("escalation-sub").textContent = count(t.cascade_escalated) + " of " + count(t.cascade_cheap) + " cascade answers escalated";
     var w = s.tripwire;
     $("agreement").textContent = pct(w.rate);
-    $("agreement-sub").textContent = w.verdicts ? "[" + pct(w.low) + ", " + pct(w.high) + "] over " + count(w.verdicts) + " verdicts" + (w.alarm ? " - ALARM" : "") : "no verdicts yet";
+    var sub = w.verdicts ? "[" + pct(w.low) + ", " + pct(w.high) + "] over " + count(w.verdicts) + " verdicts" : "no verdicts yet";
+    if (w.alarm && w.latest) {
+      sub = "ALARM: the last " + count(w.latest.n) + " agree " + pct(w.latest.rate) + " [" + pct(w.latest.low) + ", " + pct(w.latest.high) + "]; overall " + sub;
+    }
+    $("agreement-sub").textContent = sub;
     $("tripwire-kpi").classList.toggle("alarm", !!w.alarm);
   }
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from langchain_globalapi.costs import BilledCall
+from langchain_globalapi.costs import BilledCall, price_usage
 from langchain_globalapi.ledger import Ledger, open_reader, summarize
 from langchain_globalapi.ledger.summary import format_usd
 
@@ -62,7 +62,8 @@ def test_the_series_add_up_to_the_totals(
 def test_beyond_seven_models_the_rest_are_drawn_as_other(
     tmp_path: Path, billed: Callable[..., BilledCall], t0: float
 ) -> None:
-    calls = [billed(f"org/model-{i}", cost=None, at=t0) for i in range(10)]
+    priced = price_usage({"input_tokens": 100, "output_tokens": 10}, "gpt-4o")
+    calls = [billed(f"org/model-{i}", cost=priced, at=t0) for i in range(10)]
     _ledger_of(tmp_path / "u.db", calls)
     series = summarize(open_reader(tmp_path / "u.db"), now=t0 + 60)["series"]["spend_by_model"]
     assert len(series) == 8
