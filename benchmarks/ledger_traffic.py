@@ -140,6 +140,8 @@ def write_traffic(ledger: Ledger, calls: int, **options: float | int | None) -> 
         else:
             ledger.on_billed(event)
         count += 1
+        if count % 50_000 == 0:
+            ledger.flush(timeout_s=600)  # the ledger never blocks a caller: pace the generator
     return count
 
 

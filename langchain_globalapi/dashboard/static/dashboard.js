@@ -219,6 +219,7 @@
   }
 
   function render(s) {
+    var began = window.performance ? performance.now() : 0;
     $("ledger-name").textContent = s.ledger;
     markRange(s.range && s.range.name);
     var generated = new Date(s.generated_at * 1000).toLocaleString("en-GB");
@@ -236,6 +237,7 @@
     renders += 1;
     document.body.dataset.renders = String(renders);
     document.body.dataset.status = s.status;
+    document.body.dataset.renderMs = window.performance ? (performance.now() - began).toFixed(1) : "";
     if (window.performance && performance.mark) { performance.mark("dashboard-render-" + renders); }
   }
 
