@@ -682,11 +682,13 @@ class Budget:
         tier: str | None = None,
         estimated_usd: Decimal = Decimal(0),
     ) -> BudgetCheck:
-        """Whether one more call on `model`/`tier` (costing about `estimated_usd`) fits.
+        """Whether a limit on `model`/`tier` is reached (with `estimated_usd` more spent).
 
-        Calls in flight count with what they hold. When the store is down, hard limits
-        are reported in `unavailable` (and refused by `ensure` unless
-        `on_unavailable="allow"`); soft ones are treated as not reached.
+        This is the question a soft limit asks (downgrade?): settled spend only. What
+        calls in flight hold is the reservation's business (`reserve`), which is what
+        keeps hard limits under concurrency. When the store is down, hard limits are
+        reported in `unavailable` (and refused by `ensure` unless `on_unavailable="allow"`);
+        soft ones are treated as not reached.
         """
         limits = self._applicable(model, tier)
         now = self._clock()
@@ -701,8 +703,8 @@ class Budget:
         extra = _nanos(estimated_usd)
         reached = tuple(
             limit
-            for limit, (spent, held) in zip(limits, totals, strict=True)
-            if spent + held + extra >= limit.nanos
+            for limit, (spent, _) in zip(limits, totals, strict=True)
+            if spent + extra >= limit.nanos
         )
         return BudgetCheck(allowed=not reached, reached=reached)
 

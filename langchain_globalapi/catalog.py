@@ -20,21 +20,18 @@ Example:
 
 from __future__ import annotations
 
-import json
+import functools
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from langchain_globalapi._files import line_mentioning, located, parse_json, parse_toml, read_text
+from langchain_globalapi._validate import optional_positive_int, usd_amount
 from langchain_globalapi.errors import CatalogError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -46,12 +43,23 @@ __all__ = [
 ]
 
 _MILLION = Decimal(1_000_000)
+
+
+@functools.cache
+def _default_catalog() -> Catalog:
+    # Immutable (its tiers are a read-only view), so every caller can share it: pricing
+    # runs on every call and must not rebuild the index each time.
+    return Catalog(models=_BUILTIN, tiers=MappingProxyType(dict(DEFAULT_TIERS)))
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     """One model's prices (USD per million tokens) and limits.
+
+    Prices are finite amounts >= 0 (a str, int, float or `Decimal`, stored as `Decimal`);
+    `context_window` and `max_output_tokens` are `None` or integers >= 1. Anything else
+    raises `CatalogError` naming the model and the field.
 
     Example:
         >>> from decimal import Decimal
@@ -72,6 +80,21 @@ class ModelInfo:
     aliases: tuple[str, ...] = ()
     notes: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id.strip():
+            msg = f"ModelInfo: id must be a non-empty model id string, got {self.id!r}"
+            raise CatalogError(msg)
+        owner = f"ModelInfo({self.id!r})"
+        prices = ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok")
+        for name in prices:
+            value = getattr(self, name)
+            if value is not None or name != "cached_input_per_mtok":
+                # Stored normalized: a float price keeps its repr, so 0.27 is Decimal('0.27').
+                amount = usd_amount(owner, name, value, error=CatalogError)
+                object.__setattr__(self, name, amount)
+        for name in ("context_window", "max_output_tokens"):
+            optional_positive_int(owner, name, getattr(self, name), error=CatalogError)
+
     def cost(
         self, *, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
     ) -> Decimal:
@@ -88,20 +111,6 @@ class ModelInfo:
             + Decimal(output_tokens) * self.output_per_mtok
         )
         return total / _MILLION
-
-
-def _usd(value: object, what: str) -> Decimal:
-    if isinstance(value, float):
-        value = repr(value)  # keep 0.27 as Decimal('0.27'), not its binary expansion
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        msg = f"{what}: {value!r} is not a price in USD per million tokens"
-        raise CatalogError(msg) from exc
-    if not amount.is_finite() or amount < 0:
-        msg = f"{what}: {value!r} must be a finite, non-negative USD amount"
-        raise CatalogError(msg)
-    return amount
 
 
 def _m(price: str) -> Decimal:
@@ -196,6 +205,22 @@ _FIELDS = {
 }
 
 
+#: Fields whose type ModelInfo does not check itself: (type, what to write instead).
+_FIELD_TYPES: dict[str, tuple[type, str]] = {
+    "supports_tools": (bool, "true or false"),
+    "supports_images": (bool, "true or false"),
+    "display_name": (str, "a string"),
+    "notes": (str, "a string"),
+    "aliases": (list, "a list of strings"),
+}
+
+
+def _has_type(value: object, expected: type) -> bool:
+    if expected is list:
+        return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+    return isinstance(value, expected)
+
+
 def _entry_from_mapping(
     model_id: str, spec: Mapping[str, Any], base: ModelInfo | None
 ) -> ModelInfo:
@@ -209,17 +234,12 @@ def _entry_from_mapping(
     values: dict[str, Any] = {}
     for key, raw in spec.items():
         name = _FIELDS[key]
-        if name.endswith("_per_mtok"):
-            values[name] = None if raw is None else _usd(raw, f"{model_id}.{key}")
-        elif name in {"context_window", "max_output_tokens"}:
-            if raw is not None and (not isinstance(raw, int) or raw <= 0):
-                msg = f"catalog entry {model_id!r}: {key} must be a positive integer, got {raw!r}"
-                raise CatalogError(msg)
-            values[name] = raw
-        elif name == "aliases":
-            values[name] = tuple(str(a) for a in raw)
-        else:
-            values[name] = raw
+        expected = _FIELD_TYPES.get(name)
+        if expected is not None and not _has_type(raw, expected[0]):
+            msg = f"catalog entry {model_id!r}: {key} must be {expected[1]}, got {raw!r}"
+            raise CatalogError(msg)
+        # Prices and limits are checked by ModelInfo itself, for code and files alike.
+        values[name] = tuple(raw) if name == "aliases" else raw
     if base is not None:
         return replace(base, **values)
     missing = [k for k in ("input_per_mtok", "output_per_mtok") if k not in values]
@@ -263,40 +283,61 @@ class Catalog:
 
     @classmethod
     def default(cls) -> Catalog:
-        """The built-in catalog: the article's table plus GA-Economy."""
-        return cls(models=_BUILTIN)
+        """The built-in catalog: the article's table plus GA-Economy (one shared instance)."""
+        return _default_catalog()
 
     @classmethod
     def from_file(cls, path: str | Path, *, base: Catalog | None = None) -> Catalog:
-        """Load overrides from a TOML or JSON file on top of `base` (default: built-in).
+        r"""Load overrides from a TOML or JSON file on top of `base` (default: built-in).
 
         The file maps model ids to fields, in TOML as `[models."gpt-4o"]` tables or in
         JSON as `{"models": {"gpt-4o": {...}}}`; an optional `tiers` table names the
         model of each tier and `reference_model` the counterfactual.
-        """
+
+        Raises:
+            CatalogError: the file is unreadable, not UTF-8, not valid TOML/JSON, or
+                holds a wrong shape or value; the message starts with `path:line`.
+
+        Example:
+            >>> import os, tempfile
+            >>> path = os.path.join(tempfile.mkdtemp(), "prices.toml")
+            >>> _ = open(path, "w").write('[models."acme/x"]\ninput = "0.1"\noutput = "oops"\n')
+            >>> Catalog.from_file(path)  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            langchain_globalapi.errors.CatalogError: ...prices.toml:1: ModelInfo('acme/x'): output_per_mtok must be ...
+        """  # noqa: E501
         file = Path(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            msg = f"cannot read catalog file {file}: {exc.strerror or exc}"
-            raise CatalogError(msg) from exc
-        try:
-            data = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
-        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-            msg = f"catalog file {file} is not valid {file.suffix.lstrip('.') or 'TOML'}: {exc}"
-            raise CatalogError(msg) from exc
+        fail = located(CatalogError, file)
+        text = read_text(file, fail, what="catalog file")
+        data = parse_json(text, fail) if file.suffix == ".json" else parse_toml(text, fail)
         if not isinstance(data, dict):
-            msg = f"catalog file {file} must hold a table with a 'models' key"
-            raise CatalogError(msg)
+            shape = type(data).__name__
+            raise fail(f"must hold a table with a 'models' key, not a {shape}", 1)
         extra = sorted(set(data) - {"models", "tiers", "reference_model"})
         if extra:
-            msg = f"catalog file {file}: unknown key(s) {extra}; use models, tiers, reference_model"
-            raise CatalogError(msg)
-        catalog = (base or cls.default()).with_overrides(data.get("models", {}))
-        if "tiers" in data:
-            catalog = catalog.with_tiers(data["tiers"])
-        if "reference_model" in data:
-            catalog = catalog.with_reference(str(data["reference_model"]))
+            msg = f"unknown key(s) {extra}; use models, tiers, reference_model"
+            raise fail(msg, line_mentioning(text, extra[0]))
+        catalog = base or cls.default()
+        models = data.get("models", {})
+        if not isinstance(models, dict):
+            msg = f"'models' must be a table of model ids to fields, not a {type(models).__name__}"
+            raise fail(msg, line_mentioning(text, "models"))
+        for model_id, spec in models.items():
+            try:
+                catalog = catalog.with_overrides({model_id: spec})
+            except CatalogError as exc:
+                raise fail(str(exc), line_mentioning(text, model_id)) from exc
+        try:
+            if "tiers" in data:
+                catalog = catalog.with_tiers(data["tiers"])
+        except CatalogError as exc:
+            raise fail(str(exc), line_mentioning(text, "tiers")) from exc
+        try:
+            if "reference_model" in data:
+                catalog = catalog.with_reference(data["reference_model"])
+        except CatalogError as exc:
+            raise fail(str(exc), line_mentioning(text, "reference_model")) from exc
         return catalog
 
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any] | ModelInfo]) -> Catalog:
@@ -316,6 +357,13 @@ class Catalog:
 
     def with_tiers(self, tiers: Mapping[str, str]) -> Catalog:
         """A new catalog whose named tiers (cheapest first) map to these model ids."""
+        if not isinstance(tiers, Mapping) or not all(
+            isinstance(name, str) and isinstance(model, str) for name, model in tiers.items()
+        ):
+            msg = (
+                f"tiers must map tier names to model ids, e.g. {{'flash': 'gpt-4o'}}, got {tiers!r}"
+            )
+            raise CatalogError(msg)
         unknown = [m for m in tiers.values() if self.get(m) is None]
         if unknown:
             msg = f"tier models {unknown} are not in the catalog; add their prices first"
@@ -324,7 +372,7 @@ class Catalog:
 
     def with_reference(self, model_id: str) -> Catalog:
         """A new catalog that measures savings against `model_id`."""
-        if self.get(model_id) is None:
+        if not isinstance(model_id, str) or self.get(model_id) is None:
             msg = f"reference model {model_id!r} is not in the catalog; add its prices first"
             raise CatalogError(msg)
         return replace(self, reference_model=model_id)

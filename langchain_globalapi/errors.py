@@ -29,6 +29,7 @@ __all__ = [
     "EmptyInputError",
     "GlobalAPIError",
     "GoldenSetError",
+    "InvalidSettingError",
     "LedgerError",
     "MidStreamError",
     "MissingAPIKeyError",
@@ -36,6 +37,7 @@ __all__ = [
     "NoCapableTierError",
     "PromptFileError",
     "RoutingConfigError",
+    "SettingError",
 ]
 
 
@@ -51,7 +53,30 @@ class MissingAPIKeyError(GlobalAPIError):
     """
 
 
-class CacheConfigError(GlobalAPIError, ValueError):
+class SettingError(GlobalAPIError):
+    """A constructor argument is NaN, infinite, out of range or of the wrong type.
+
+    The message names the class, the argument, the allowed range and the value given;
+    `owner`, `name` and `value` hold them. The package's pydantic models
+    (`FallbackChatModel`, `GlobalAPIEmbeddings`) raise this class itself: it is
+    deliberately not a `ValueError`, which pydantic would wrap in its `ValidationError`.
+    Every other class raises `InvalidSettingError`, which is both.
+    """
+
+    def __init__(
+        self, message: str, *, owner: str | None = None, name: str | None = None, value: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.owner = owner
+        self.name = name
+        self.value = value
+
+
+class InvalidSettingError(SettingError, ValueError):
+    """A `SettingError` that is also a `ValueError` (raised by every non-pydantic class)."""
+
+
+class CacheConfigError(InvalidSettingError):
     """A cache or cache store is misconfigured (threshold, path, URL): the message says how."""
 
 
@@ -92,7 +117,10 @@ class GoldenSetError(GlobalAPIError, ValueError):
     """A golden-set record is malformed; `path` and `line` say where (line is 1-based)."""
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
-        where = f"{path or '<records>'}:{line}: " if line is not None else ""
+        if line is not None:
+            where = f"{path or '<records>'}:{line}: "
+        else:
+            where = f"{path}: " if path else ""
         super().__init__(where + message)
         self.path = path
         self.line = line

@@ -37,8 +37,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
+from langchain_globalapi._billing import BillingHandler
+from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import model_id_of
 from langchain_globalapi._tripwire_hooks import TripwireCallback, shift_toward_stronger
+from langchain_globalapi._validate import positive_int, probability, whole_number
 from langchain_globalapi.bench.scorers import (
     Scorer,
     json_fields,
@@ -52,7 +55,8 @@ from langchain_globalapi.bench.scorers import (
 from langchain_globalapi.bench.stats import Interval, cohen_kappa, wilson_interval
 from langchain_globalapi.budgets import Budget, SpendLimit
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.costs import CostTracker, price_message
+from langchain_globalapi.costs import CostTracker
+from langchain_globalapi.errors import BudgetExceededError, BudgetUnavailableError
 
 __all__ = ["DEFAULT_AGREEMENT", "QualityTripwire", "TripwireAlarm", "shift_toward_stronger"]
 
@@ -137,8 +141,8 @@ class QualityTripwire:
             `near_threshold_margin` of a router threshold (the answers most likely wrong).
         near_threshold_margin: How close to a threshold counts as "near".
         threshold: Alarm when the Wilson 95% lower bound of agreement falls below this.
-        min_samples: No alarm before this many samples are in the window.
-        window: Rolling window of the most recent samples the alarm looks at.
+        min_samples: No alarm before this many samples are in the window (1 to `window`).
+        window: Rolling window of the most recent samples the alarm looks at (>= 1).
         agree_at: An agreement score at or above this counts as agreeing.
         agreement: Agreement functions by task type, over `DEFAULT_AGREEMENT`.
         default_task: Task type when `observe` is given none.
@@ -153,6 +157,13 @@ class QualityTripwire:
         router: Router whose thresholds move toward the stronger tier on an alarm.
         threshold_step: How far each alarm moves them.
         salt: Mixed into the sampling hash: another salt samples other requests.
+
+    Rates, margins, thresholds and `agree_at` are finite numbers in [0, 1]; `window` and
+    `queue_size` integers >= 1.
+
+    Raises:
+        InvalidSettingError: a setting is NaN, infinite, out of its range or not a number;
+            the message names the argument and the range.
 
     Example:
         >>> from langchain_globalapi import ChatGlobalAPI
@@ -193,25 +204,36 @@ class QualityTripwire:
         threshold_step: float = 0.05,
         salt: str = "globalapi-tripwire",
     ) -> None:
+        owner = "QualityTripwire"
+        sample_rate = probability(owner, "sample_rate", sample_rate)
+        window = positive_int(owner, "window", window)
+        min_samples = whole_number(owner, "min_samples", min_samples, min=1, max=window)
         self.reference = reference
         self.sample_rate = sample_rate
-        self.near_threshold_rate = max(near_threshold_rate, sample_rate)
-        self.near_threshold_margin = near_threshold_margin
-        self.threshold = threshold
+        self.near_threshold_rate = max(
+            probability(owner, "near_threshold_rate", near_threshold_rate), sample_rate
+        )
+        self.near_threshold_margin = probability(
+            owner, "near_threshold_margin", near_threshold_margin
+        )
+        self.threshold = probability(owner, "threshold", threshold)
         self.min_samples = min_samples
-        self.agree_at = agree_at
+        self.agree_at = probability(owner, "agree_at", agree_at)
         self.agreement: dict[str, Scorer] = {**DEFAULT_AGREEMENT, **(agreement or {})}
         self.default_task = default_task
         self.budget = budget or Budget([SpendLimit.total(_DEFAULT_BUDGET_USD, per="day")])
         self.cost_tracker = cost_tracker
         self.catalog = catalog or Catalog.default()
+        self._billing = BillingHandler(self.catalog, budget=self.budget)
         self.alerts = [alert] if callable(alert) else list(alert)
         self.webhook_url = webhook_url
         self.router = router
-        self.threshold_step = threshold_step
+        self.threshold_step = probability(owner, "threshold_step", threshold_step)
         self.salt = salt
         self.alarms: list[TripwireAlarm] = []
-        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, queue_size))
+        self._queue: queue.Queue[_Job | None] = queue.Queue(
+            maxsize=positive_int(owner, "queue_size", queue_size)
+        )
         self._window: deque[bool] = deque(maxlen=window)
         self._by_task: dict[str, Counter[str]] = {}
         self._labels: dict[str, deque[tuple[str, str]]] = {}
@@ -338,15 +360,23 @@ class QualityTripwire:
             with self._lock:
                 self._counts["skipped_budget"] += 1
             return
+        # The budget's handler reserves the shadow call's worst case before it is sent and
+        # settles it to what it cost; the trackers bill it once, marked as a shadow call.
+        callbacks: list[BaseCallbackHandler] = [self._billing]
+        if self.cost_tracker is not None:
+            callbacks.append(self.cost_tracker)
         config: RunnableConfig = {
-            "callbacks": [self.cost_tracker] if self.cost_tracker is not None else [],
+            "callbacks": callbacks,
             "metadata": {"globalapi_tripwire": True, "request_id": job.request_id},
             "run_name": "quality_tripwire",
         }
-        answer = job.context.run(self.reference.invoke, job.messages, config)
+        try:
+            answer = job.context.run(self.reference.invoke, job.messages, config)
+        except (BudgetExceededError, BudgetUnavailableError):
+            with self._lock:
+                self._counts["skipped_budget"] += 1
+            return
         call = price_message(answer, self.catalog) if isinstance(answer, AIMessage) else None
-        if call is not None and call.usd:
-            self.budget.record(call.usd, model=call.model)
         scorer = self.agreement.get(job.task, self.agreement[self.default_task])
         question = str(job.messages[-1].text) if job.messages else ""
         value = run_scorer(scorer, job.cheap_text, str(answer.text), {}, question)

@@ -15,12 +15,12 @@ the file and the 1-based line, so a 500-line set can be fixed without bisecting 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_globalapi._files import at_line, jsonl_lines, parse_json
 from langchain_globalapi.errors import GoldenSetError
 
 __all__ = ["DEFAULT_SCORERS", "GoldenItem", "GoldenSet"]
@@ -186,12 +186,9 @@ class GoldenSet:
         for number, text in enumerate(lines, start=1):
             if not text.strip():
                 continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise _fail(
-                    f"not valid JSON ({exc.msg} at column {exc.colno})", path, number
-                ) from exc
+            record = parse_json(
+                text, at_line(lambda message, line: _fail(message, path, line), number)
+            )
             item = _item(record, path=path, line=number, known_scorers=known)
             if item.id in first_line:
                 msg = f"duplicate id {item.id!r} (first used on line {first_line[item.id]})"
@@ -208,8 +205,15 @@ class GoldenSet:
         path = Path(path)
         if not path.exists():
             raise GoldenSetError(f"golden set {str(path)!r} does not exist")
-        with path.open(encoding="utf-8") as fh:
-            return cls.parse(fh, path=str(path), known_scorers=known_scorers)
+
+        def fail(message: str, line: int | None) -> GoldenSetError:
+            return _fail(message, str(path), line)
+
+        # Decoded line by line, so a bad byte is reported on its own line; blank lines
+        # keep their numbers.
+        numbered = dict(jsonl_lines(path, fail, what="golden set"))
+        lines = [numbered.get(n, "") for n in range(1, max(numbered, default=0) + 1)]
+        return cls.parse(lines, path=str(path), known_scorers=known_scorers)
 
     @classmethod
     def default(cls) -> GoldenSet:

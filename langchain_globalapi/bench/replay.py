@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,16 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from langchain_globalapi._files import line_mentioning, located, parse_json, parse_toml, read_text
 from langchain_globalapi.bench.runner import BenchmarkRecord
 from langchain_globalapi.bench.scorers import final_number
+from langchain_globalapi.errors import RoutingConfigError
 from langchain_globalapi.routing._thresholds import calibrate_thresholds
 from langchain_globalapi.routing.datasets import STRONG_MODEL, WEAK_MODEL, load_gsm8k
 from langchain_globalapi.routing.evaluation import DEFAULT_STRONG_COST, DEFAULT_WEAK_COST
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = [
     "Calibration",
@@ -267,11 +263,21 @@ def _to_toml(config: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def load_router_config(path: str | Path) -> dict[str, Any]:
-    """Read a config written by :meth:`Calibration.write`; returns its ``router`` table."""
+    """Read a config written by :meth:`Calibration.write`; returns its ``router`` table.
+
+    Raises:
+        RoutingConfigError: the file is unreadable, not UTF-8, not valid TOML/JSON, or has
+            no ``router`` table; the message starts with ``path:line``.
+    """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    config = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    return dict(config["router"])
+    fail = located(RoutingConfigError, path)
+    text = read_text(path, fail, what="router config")
+    config = parse_toml(text, fail) if path.suffix == ".toml" else parse_json(text, fail)
+    router = config.get("router") if isinstance(config, dict) else None
+    if not isinstance(router, dict):
+        msg = "expected a [router] table (thresholds, tiers), as Calibration.write() makes"
+        raise fail(msg, line_mentioning(text, "router"))
+    return dict(router)
 
 
 def calibrate(

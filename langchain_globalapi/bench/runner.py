@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +25,7 @@ from langchain_core.rate_limiters import InMemoryRateLimiter
 
 from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import model_id_of
+from langchain_globalapi._validate import positive_int, positive_number
 from langchain_globalapi.bench.golden import GoldenItem, GoldenSet
 from langchain_globalapi.bench.scorers import (
     BUILTIN_SCORERS,
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 __all__ = ["BenchmarkRecord", "BenchmarkResults", "arun_benchmark", "load_results", "run_benchmark"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -84,6 +88,9 @@ class BenchmarkRecord:
     def from_json(cls, line: str) -> BenchmarkRecord:
         """Parse one JSON line (unknown keys ignored, so old files stay readable)."""
         data = json.loads(line)
+        if not isinstance(data, dict):
+            msg = f"a result line must be a JSON object, got {type(data).__name__}"
+            raise TypeError(msg)
         names = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in names})
 
@@ -94,13 +101,18 @@ def load_results(path: str | Path) -> list[BenchmarkRecord]:
     if not path.exists():
         return []
     records: list[BenchmarkRecord] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    records.append(BenchmarkRecord.from_json(line))
-                except (json.JSONDecodeError, TypeError):
-                    continue
+    lines = path.read_bytes().splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(BenchmarkRecord.from_json(line.decode("utf-8")))
+        except (ValueError, TypeError) as error:  # JSON, UTF-8 and shape errors alike
+            if number < len(lines):  # a torn last line is expected after a crash
+                logger.warning(
+                    "%s:%d: skipping an unreadable result (%s); that pair runs again",
+                    path, number, error,
+                )  # fmt: skip
     return records
 
 
@@ -273,6 +285,11 @@ class _Run:
         models: Mapping[str, BaseChatModel] | Sequence[BaseChatModel],
         options: dict[str, Any],
     ) -> None:
+        owner = "run_benchmark"
+        self.concurrency = positive_int(owner, "concurrency", options["concurrency"])
+        rate = options["requests_per_s"]
+        if rate is not None:
+            rate = positive_number(owner, "requests_per_s", rate)
         self.golden = golden
         self.models = (
             dict(models) if isinstance(models, Mapping) else {_label(m): m for m in models}
@@ -280,15 +297,13 @@ class _Run:
         self.scorers = _resolve_scorers(golden, options["scorers"], options["task_scorers"])
         self.catalog = options["catalog"] or Catalog.default()
         self.stream = bool(options["stream"])
-        self.concurrency = max(1, int(options["concurrency"]))
         path = Path(options["results_path"]) if options["results_path"] is not None else None
         previous = load_results(path) if path is not None and options["resume"] else []
         self.done = {(r.model, r.item_id): r for r in previous if r.ok}
         self.writer = _ResultsFile(path, truncate=not options["resume"])
-        rate = options["requests_per_s"]
         self.limiter = (
             InMemoryRateLimiter(requests_per_second=rate, check_every_n_seconds=0.01)
-            if rate
+            if rate is not None
             else None
         )
         self.pending = [
@@ -402,8 +417,9 @@ def run_benchmark(
         scorers: Extra or overriding scorers by name (``"judge"``, ``"embedding"``, custom).
         task_scorers: Scorers that replace the named one for every item of a task type, e.g.
             ``{"free_text": PairwiseJudge(judge_model)}``.
-        concurrency: Calls in flight at once, across all models.
-        requests_per_s: Rate limit across all models (``None``: unlimited).
+        concurrency: Calls in flight at once, across all models (an integer >= 1).
+        requests_per_s: Rate limit across all models, a finite number > 0 (``None``:
+            unlimited). A bad value raises ``InvalidSettingError`` before any call.
         stream: Stream each answer, which is how time to first token is measured.
         catalog: Prices for the USD columns (the default catalog otherwise).
         progress: Show a ``rich`` progress bar.

@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: Bumped when the key recipe or the entry format changes, so old entries simply miss.
-CACHE_VERSION = "globalapi-cache-v1"
+CACHE_VERSION = "globalapi-cache-v2"
 
 Vector = npt.NDArray[np.float32]
 

@@ -9,26 +9,32 @@ only once it finishes cleanly (never on an error, an early stop, or a truncated 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.utils import message_chunk_to_message
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, Generation
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
 from langchain_core.tools import BaseTool
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr, field_validator
 
+from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import HINT_KEY, as_wrapper_metadata, run_metadata
+from langchain_globalapi._validate import seconds
 from langchain_globalapi._wrapper import WrapperChatModel
-from langchain_globalapi.caching.entries import CacheKind, cache_metadata, stamp_miss
+from langchain_globalapi.caching._single_flight import Flight, Flights
+from langchain_globalapi.caching.entries import CacheKind, cache_metadata, stamp_hit, stamp_miss
 from langchain_globalapi.caching.exact import CacheHit, ExactCache
 from langchain_globalapi.caching.identity import call_llm_string, identity_json, normalized_prompt
 from langchain_globalapi.caching.replay import replay_chunks
-from langchain_globalapi.errors import CacheConfigError
+from langchain_globalapi.errors import CacheConfigError, SettingError
 
 __all__ = ["CachedChatModel"]
+
+Answer = Sequence[Generation]  # what a flight's leader hands its followers
 
 
 class CachedChatModel(WrapperChatModel):
@@ -69,9 +75,14 @@ class CachedChatModel(WrapperChatModel):
     """The wrapped chat model, called on a miss."""
     response_cache: ExactCache
     """The cache (an `ExactCache` or `SemanticCache`)."""
+    single_flight: bool = True
+    """Send identical requests in flight at the same time once; the others share the answer."""
+    single_flight_wait_s: float = 120.0
+    """How long a request waits for an identical one in flight before calling on its own."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
+    _flights: Flights[Answer] = PrivateAttr(default_factory=Flights)
     _identity: str | None = PrivateAttr(default=None)
     _plain_llm_string: str | None = PrivateAttr(default=None)
     _plain_ls_params: LangSmithParams | None = PrivateAttr(default=None)
@@ -88,6 +99,11 @@ class CachedChatModel(WrapperChatModel):
             )
             raise CacheConfigError(msg)
         super().__init__(**kwargs)
+
+    @field_validator("single_flight_wait_s", mode="before")
+    @classmethod
+    def _wait_is_seconds(cls, value: object) -> float:
+        return seconds("CachedChatModel", "single_flight_wait_s", value, error=SettingError)
 
     def inner_models(self) -> list[Runnable[LanguageModelInput, BaseMessage]]:
         """The wrapped model."""
@@ -146,6 +162,38 @@ class CachedChatModel(WrapperChatModel):
             generations=[ChatGeneration(message=stamp_miss(message, self.response_cache.kind))]
         )
 
+    # --- single flight -----------------------------------------------------------------------
+
+    def _join(self, prompt: str, llm_string: str) -> tuple[str, Flight[Answer] | None, bool]:
+        """The flight key, the flight, and whether this call leads it (or runs alone)."""
+        key = f"{llm_string}\x00{prompt}"
+        if not self.single_flight:
+            return key, None, True
+        flight, leads = self._flights.join(key)
+        return key, flight, leads
+
+    def _land(
+        self, key: str, flight: Flight[Answer] | None, leads: bool, result: Answer | None
+    ) -> None:
+        if leads and flight is not None:
+            self._flights.finish(key, flight, result)
+
+    def _shared_hit(self, generations: Answer) -> CacheHit:
+        """The leader's answer served to a follower: a cache hit of its own, at $0."""
+        saved = None
+        for generation in generations:
+            message = getattr(generation, "message", None)
+            call = price_message(message, self.catalog) if isinstance(message, AIMessage) else None
+            if call is not None and call.usd is not None:
+                saved = (saved or Decimal(0)) + call.usd
+        kind = self.response_cache.kind
+        stamped = stamp_hit(generations, kind=kind, similarity=None, saved_usd=saved)
+        for generation in stamped:
+            message = getattr(generation, "message", None)
+            if isinstance(message, BaseMessage):
+                message.response_metadata["cache"]["single_flight"] = True
+        return CacheHit(list(stamped), kind, None, saved, 0)
+
     # --- invoke ------------------------------------------------------------------------------
 
     def _generate(
@@ -160,11 +208,21 @@ class CachedChatModel(WrapperChatModel):
         hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
             return ChatResult(generations=hit.generations)
-        config = self._child_config(run_manager)
-        message = self.model.invoke(messages, config=config, stop=stop, **kwargs)
-        result = self._miss(message)
-        self.response_cache.put(prompt, llm_string, result.generations, messages=messages)
-        return result
+        key, flight, leads = self._join(prompt, llm_string)
+        if not leads and flight is not None:
+            shared = flight.wait(self.single_flight_wait_s)
+            if shared is not None:
+                return ChatResult(generations=self._shared_hit(shared).generations)
+        result: Answer | None = None
+        try:
+            config = self._child_config(run_manager)
+            message = self.model.invoke(messages, config=config, stop=stop, **kwargs)
+            answer = self._miss(message)
+            self.response_cache.put(prompt, llm_string, answer.generations, messages=messages)
+            result = answer.generations
+        finally:
+            self._land(key, flight, leads, result)
+        return answer
 
     async def _agenerate(
         self,
@@ -178,11 +236,23 @@ class CachedChatModel(WrapperChatModel):
         hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
             return ChatResult(generations=hit.generations)
-        config = self._child_config(run_manager, is_async=True)
-        message = await self.model.ainvoke(messages, config=config, stop=stop, **kwargs)
-        result = self._miss(message)
-        await self.response_cache.aput(prompt, llm_string, result.generations, messages=messages)
-        return result
+        key, flight, leads = self._join(prompt, llm_string)
+        if not leads and flight is not None:
+            shared = await flight.await_result(self.single_flight_wait_s)
+            if shared is not None:
+                return ChatResult(generations=self._shared_hit(shared).generations)
+        result: Answer | None = None
+        try:
+            config = self._child_config(run_manager, is_async=True)
+            message = await self.model.ainvoke(messages, config=config, stop=stop, **kwargs)
+            answer = self._miss(message)
+            await self.response_cache.aput(
+                prompt, llm_string, answer.generations, messages=messages
+            )
+            result = answer.generations
+        finally:
+            self._land(key, flight, leads, result)
+        return answer
 
     # --- stream ------------------------------------------------------------------------------
 
@@ -199,22 +269,31 @@ class CachedChatModel(WrapperChatModel):
         if hit is not None:
             yield from _replay(hit)
             return
-        total: AIMessageChunk | None = None
-        pending: ChatGenerationChunk | None = None
-        config = self._child_config(run_manager)
-        inner = self.model.stream(messages, config=config, stop=stop, **kwargs)
-        for chunk in inner:
-            # One chunk is held back so the miss stamp can ride on the last one.
-            if pending is not None:
-                yield pending
-            pending, total = _tee(chunk, total)
-        if pending is None or total is None:
-            return
-        yield self._stamp_last(pending)
-        message = _finished(total, self.response_cache.kind)
-        self.response_cache.put(
-            prompt, llm_string, [ChatGeneration(message=message)], messages=messages
-        )
+        key, flight, leads = self._join(prompt, llm_string)
+        if not leads and flight is not None:
+            shared = flight.wait(self.single_flight_wait_s)
+            if shared is not None:
+                yield from _replay(self._shared_hit(shared))
+                return
+        result: Answer | None = None
+        try:
+            total: AIMessageChunk | None = None
+            pending: ChatGenerationChunk | None = None
+            config = self._child_config(run_manager)
+            inner = self.model.stream(messages, config=config, stop=stop, **kwargs)
+            for chunk in inner:
+                # One chunk is held back so the miss stamp can ride on the last one.
+                if pending is not None:
+                    yield pending
+                pending, total = _tee(chunk, total)
+            if pending is None or total is None:
+                return
+            yield self._stamp_last(pending)
+            generations = [ChatGeneration(message=_finished(total, self.response_cache.kind))]
+            self.response_cache.put(prompt, llm_string, generations, messages=messages)
+            result = list(generations)
+        finally:
+            self._land(key, flight, leads, result)
 
     async def _astream(
         self,
@@ -230,21 +309,31 @@ class CachedChatModel(WrapperChatModel):
             for replayed in _replay(hit):
                 yield replayed
             return
-        total: AIMessageChunk | None = None
-        pending: ChatGenerationChunk | None = None
-        config = self._child_config(run_manager, is_async=True)
-        inner = self.model.astream(messages, config=config, stop=stop, **kwargs)
-        async for chunk in inner:
-            if pending is not None:
-                yield pending
-            pending, total = _tee(chunk, total)
-        if pending is None or total is None:
-            return
-        yield self._stamp_last(pending)
-        message = _finished(total, self.response_cache.kind)
-        await self.response_cache.aput(
-            prompt, llm_string, [ChatGeneration(message=message)], messages=messages
-        )
+        key, flight, leads = self._join(prompt, llm_string)
+        if not leads and flight is not None:
+            shared = await flight.await_result(self.single_flight_wait_s)
+            if shared is not None:
+                for replayed in _replay(self._shared_hit(shared)):
+                    yield replayed
+                return
+        result: Answer | None = None
+        try:
+            total: AIMessageChunk | None = None
+            pending: ChatGenerationChunk | None = None
+            config = self._child_config(run_manager, is_async=True)
+            inner = self.model.astream(messages, config=config, stop=stop, **kwargs)
+            async for chunk in inner:
+                if pending is not None:
+                    yield pending
+                pending, total = _tee(chunk, total)
+            if pending is None or total is None:
+                return
+            yield self._stamp_last(pending)
+            generations = [ChatGeneration(message=_finished(total, self.response_cache.kind))]
+            await self.response_cache.aput(prompt, llm_string, generations, messages=messages)
+            result = list(generations)
+        finally:
+            self._land(key, flight, leads, result)
 
     def _stamp_last(self, pending: ChatGenerationChunk) -> ChatGenerationChunk:
         pending.message.response_metadata = {
@@ -303,6 +392,7 @@ class CachedChatModel(WrapperChatModel):
         copy._identity = copy._plain_llm_string = None
         copy._plain_ls_params = None
         copy._billing = self._billing
+        copy._flights = self._flights
         return copy
 
 

@@ -16,10 +16,11 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from langchain_core._api.beta_decorator import suppress_langchain_beta_warning
@@ -34,6 +35,7 @@ from langchain_globalapi.caching.base import CACHE_VERSION
 from langchain_globalapi.catalog import Catalog
 
 __all__ = [
+    "BadEntryError",
     "CacheEntry",
     "CacheKind",
     "cache_metadata",
@@ -44,22 +46,40 @@ __all__ = [
 
 CacheKind = Literal["exact", "semantic"]
 
+_USAGE_COUNTS = ("input_tokens", "output_tokens", "total_tokens")
+
+
+class BadEntryError(ValueError):
+    """A stored entry that cannot be trusted; `kind` groups the reason for once-per-kind logs."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
 
 @dataclass
 class CacheEntry:
-    """One cached answer: the generations, the question that produced them, and its worth."""
+    """One cached answer: the generations, the question that produced them, and its worth.
+
+    `key` is the key it was written under and `scope` its semantic scope: an entry read
+    under another key or scope (copied, tampered, or a hash collision) is never served.
+    """
 
     generations: list[Generation]
     question: str | None = None
     created_at: float = field(default_factory=time.time)
     tokens: int = 0
     usd: str | None = None
+    key: str | None = None
+    scope: str | None = None
 
     def encode(self) -> bytes:
         """The stored bytes."""
         return json.dumps(
             {
                 "v": CACHE_VERSION,
+                "key": self.key,
+                "scope": self.scope,
                 "generations": dumps(self.generations),
                 "question": self.question,
                 "created_at": self.created_at,
@@ -70,34 +90,44 @@ class CacheEntry:
         ).encode("utf-8")
 
     @classmethod
-    def decode(cls, raw: bytes) -> CacheEntry:
-        """Revive stored bytes; raises `ValueError` if they are not a valid entry."""
-        try:
-            return cls._decode(raw)
-        except Exception as error:  # json, unicode, KeyError, langchain's loader: "unreadable"
-            msg = f"unreadable cache entry: {error}"
-            raise ValueError(msg) from error
+    def decode(cls, raw: bytes, *, key: str | None = None) -> CacheEntry:
+        """Revive stored bytes; `BadEntryError` (a `ValueError`) unless they are a sound entry.
 
-    @classmethod
-    def _decode(cls, raw: bytes) -> CacheEntry:
-        data = json.loads(raw)
+        With `key`, the entry must have been written under that key. Every value is
+        checked, not only the JSON: generations (non-empty; chat generations hold an AI
+        message with well-formed usage), counts and the saved cost.
+        """
+        try:
+            data = json.loads(raw)
+        except ValueError as error:  # JSON and UTF-8 errors alike
+            raise BadEntryError("unreadable", f"unreadable cache entry: {error}") from error
         if not isinstance(data, dict) or data.get("v") != CACHE_VERSION:
-            msg = "not an entry of this cache version"
-            raise ValueError(msg)
-        with suppress_langchain_beta_warning():
-            generations = loads(data["generations"], allowed_objects="core")
-        if not isinstance(generations, list) or not all(
-            isinstance(generation, Generation) for generation in generations
-        ):
-            msg = "entry does not hold a list of generations"
-            raise ValueError(msg)
+            raise BadEntryError("version", "not an entry of this cache version")
+        if key is not None and data.get("key") != key:
+            msg = "entry was written under another key (copied or tampered with): not served"
+            raise BadEntryError("key", msg)
+        serialized = data.get("generations")
+        if not isinstance(serialized, str):
+            raise BadEntryError("generations", "entry holds no serialized generations")
+        try:
+            with suppress_langchain_beta_warning():
+                generations = loads(serialized, allowed_objects="core")
+        except Exception as error:  # langchain's loader, pydantic: "unreadable"
+            raise BadEntryError("unreadable", f"unreadable cache entry: {error}") from error
         return cls(
-            generations=generations,
-            question=data.get("question"),
-            created_at=float(data.get("created_at", 0.0)),
-            tokens=int(data.get("tokens", 0)),
-            usd=data.get("usd"),
+            generations=_checked_generations(generations),
+            question=_optional_text(data.get("question"), "question"),
+            created_at=_finite(data.get("created_at", 0.0), "created_at"),
+            tokens=_count(data.get("tokens", 0), "tokens"),
+            usd=_usd(data.get("usd")),
+            key=_optional_text(data.get("key"), "key"),
+            scope=_optional_text(data.get("scope"), "scope"),
         )
+
+    @property
+    def is_chat(self) -> bool:
+        """Whether the entry holds chat generations (else plain LLM generations)."""
+        return isinstance(self.generations[0], ChatGeneration)
 
     @classmethod
     def of(
@@ -126,6 +156,70 @@ class CacheEntry:
     def saved_usd(self) -> Decimal | None:
         """What serving this entry again saves, or `None` when the model is unpriced."""
         return None if self.usd is None else Decimal(self.usd)
+
+
+def _checked_generations(generations: object) -> list[Generation]:
+    if not isinstance(generations, list) or not generations:
+        raise BadEntryError("generations", "entry holds no generations")
+    if not all(isinstance(generation, Generation) for generation in generations):
+        raise BadEntryError("generations", "entry does not hold a list of generations")
+    chat = [isinstance(generation, ChatGeneration) for generation in generations]
+    if any(chat) and not all(chat):
+        raise BadEntryError("generations", "entry mixes chat and plain generations")
+    for generation in generations:
+        if isinstance(generation, ChatGeneration):
+            _check_message(generation.message)
+    return generations
+
+
+def _check_message(message: BaseMessage) -> None:
+    if not isinstance(message, AIMessage):
+        msg = f"entry holds a {type(message).__name__}, not an AI answer"
+        raise BadEntryError("role", msg)
+    usage = message.usage_metadata
+    if usage is None:
+        return
+    counts: list[tuple[str, object]] = [(name, usage.get(name)) for name in _USAGE_COUNTS]
+    for details in ("input_token_details", "output_token_details"):
+        nested = usage.get(details) or {}
+        if not isinstance(nested, Mapping):
+            raise BadEntryError("usage", f"entry usage_metadata.{details} is not a mapping")
+        counts += [(f"{details}.{name}", value) for name, value in nested.items()]
+    for name, value in counts:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            msg = f"entry usage_metadata.{name} is {value!r}, not a token count"
+            raise BadEntryError("usage", msg)
+
+
+def _optional_text(value: object, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise BadEntryError("fields", f"entry {name} is {value!r}, not text")
+    return value
+
+
+def _finite(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BadEntryError("fields", f"entry {name} is {value!r}, not a finite number")
+    return float(value)
+
+
+def _count(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadEntryError("fields", f"entry {name} is {value!r}, not a count")
+    return value
+
+
+def _usd(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            amount = Decimal("NaN")
+        if amount.is_finite() and amount >= 0:
+            return value
+    raise BadEntryError("cost", f"entry saved cost {value!r} is not a USD amount")
 
 
 def _without_ids(generation: Generation) -> Generation:

@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import logging
 import re
 import threading
 from collections import OrderedDict
@@ -35,15 +34,21 @@ from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import Generation
 
+from langchain_globalapi._validate import optional_seconds
+from langchain_globalapi.caching._faults import FaultLog
 from langchain_globalapi.caching.base import CacheStats, CacheStore, exact_key
-from langchain_globalapi.caching.entries import CacheEntry, CacheKind, is_cacheable, stamp_hit
+from langchain_globalapi.caching.entries import (
+    BadEntryError,
+    CacheEntry,
+    CacheKind,
+    is_cacheable,
+    stamp_hit,
+)
 from langchain_globalapi.caching.memory import InMemoryStore
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import CacheConfigError
 
 __all__ = ["CacheHit", "ExactCache"]
-
-logger = logging.getLogger("langchain_globalapi.caching")
 
 _DECODED_ENTRIES = 1024
 
@@ -55,6 +60,12 @@ _TEMPERATURE = re.compile(r"""['"]temperature['"]\s*[,:]\s*(-?[0-9.]+(?:[eE][-+]
 def _is_greedy(llm_string: str) -> bool:
     # Any temperature above 0 (the model's or a call's override) makes a call sampled.
     return all(float(value) <= 0 for value in _TEMPERATURE.findall(llm_string))
+
+
+def _is_chat(prompt: str, messages: Sequence[BaseMessage] | None) -> bool:
+    # A chat model's prompt is its messages serialized by LangChain (`dumps`); an LLM's is
+    # plain text. A chat request must never be answered with a plain generation.
+    return messages is not None or prompt.startswith('[{"lc":')
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,8 @@ class ExactCache(BaseCache):
         store: Where entries live: `InMemoryStore()` (default), `SQLiteStore(path)` to
             survive restarts and share across processes, `RedisStore(url)` across hosts.
         namespace: Tenant or app name; entries of one namespace never answer another.
-        ttl_s: Seconds an entry lives; `None` keeps it until evicted or cleared.
+        ttl_s: Seconds an entry lives, a finite number > 0; `None` keeps it until evicted
+            or cleared.
         cache_sampled: Also cache calls with `temperature > 0`. Off by default: a sampled
             answer is one draw, and replaying it removes the variety the caller asked for.
             An unset temperature counts as cacheable.
@@ -110,15 +122,13 @@ class ExactCache(BaseCache):
         cache_sampled: bool = False,
         catalog: Catalog | None = None,
     ) -> None:
-        if ttl_s is not None and ttl_s <= 0:
-            msg = f"ttl_s must be a positive number of seconds or None, got {ttl_s}"
-            raise CacheConfigError(msg)
+        self.ttl_s = optional_seconds(type(self).__name__, "ttl_s", ttl_s, error=CacheConfigError)
         self.store = store if store is not None else InMemoryStore()
         self.namespace = namespace
-        self.ttl_s = ttl_s
         self.cache_sampled = cache_sampled
         self.catalog = catalog
         self.stats = CacheStats()
+        self.faults = FaultLog(type(self).__name__)
         # Reviving an entry with LangChain's loader costs more than the rest of a hit;
         # entries whose bytes are unchanged since the last read are reused instead.
         self._decoded: OrderedDict[str, tuple[bytes, CacheEntry]] = OrderedDict()
@@ -134,24 +144,49 @@ class ExactCache(BaseCache):
         return self.cache_sampled or _is_greedy(llm_string)
 
     def _warn(self, action: str, error: BaseException) -> None:
+        """A store (or embeddings, or verifier) call failed: count it, warn once per kind."""
         self.stats.record_error()
-        logger.warning(
-            "cache %s failed on %r, treating it as a miss: %s: %s",
-            action, self.store, type(error).__name__, error,
-        )  # fmt: skip
+        message = (
+            f"cache {action} failed on {self.store!r}, treating it as a miss: "
+            f"{type(error).__name__}: {error}"
+        )
+        self.faults.report(f"{action}:{type(error).__name__}", message, transient=True)
 
-    def _decode(self, raw: bytes | None, key: str) -> CacheEntry | None:
+    def _distrust(self, key: str, error: BadEntryError) -> None:
+        """A stored entry is unsound: count it, warn once per kind, and miss."""
+        self.stats.record_error()
+        message = f"cache entry {key[:12]} ignored, treating it as a miss: {error}"
+        self.faults.report(f"entry:{error.kind}", message)
+
+    def _decode(
+        self, raw: bytes | None, key: str, *, chat: bool = False, scope: str | None = None
+    ) -> CacheEntry | None:
+        """The entry stored under `key` if it is sound (and, with `chat`, a chat answer)."""
         if raw is None:
             return None
+        entry = self._revive(raw, key)
+        if entry is None:
+            return None
+        if chat and not entry.is_chat:
+            msg = "entry holds plain generations, not a chat answer"
+            self._distrust(key, BadEntryError("generations", msg))
+            return None
+        if scope is not None and entry.scope != scope:
+            msg = "entry belongs to another semantic scope: not served"
+            self._distrust(key, BadEntryError("scope", msg))
+            return None
+        return entry
+
+    def _revive(self, raw: bytes, key: str) -> CacheEntry | None:
         with self._decoded_lock:
             known = self._decoded.get(key)
             if known is not None and known[0] == raw:
                 self._decoded.move_to_end(key)
                 return known[1]
         try:
-            entry = CacheEntry.decode(raw)
-        except ValueError as error:
-            self._warn(f"read of entry {key[:12]}", error)
+            entry = CacheEntry.decode(raw, key=key)
+        except BadEntryError as error:
+            self._distrust(key, error)
             return None
         with self._decoded_lock:
             self._decoded[key] = (raw, entry)
@@ -178,10 +213,11 @@ class ExactCache(BaseCache):
             return None
         try:
             raw = self.store.get(key)
+            self.faults.recovered()
         except Exception as error:
             self._warn("lookup", error)
             raw = None
-        exact = self._exact_hit(raw, key)
+        exact = self._exact_hit(raw, key, chat=_is_chat(prompt, messages))
         if exact is not None:
             return exact
         return self._counted(self._find_similar(prompt, llm_string, messages))
@@ -195,10 +231,11 @@ class ExactCache(BaseCache):
             return None
         try:
             raw = await self.store.aget(key)
+            self.faults.recovered()
         except Exception as error:
             self._warn("lookup", error)
             raw = None
-        exact = self._exact_hit(raw, key)
+        exact = self._exact_hit(raw, key, chat=_is_chat(prompt, messages))
         if exact is not None:
             return exact
         return self._counted(await self._afind_similar(prompt, llm_string, messages))
@@ -217,6 +254,7 @@ class ExactCache(BaseCache):
             return False
         try:
             self.store.set(write.key, write.payload, self.ttl_s)
+            self.faults.recovered()
             self._index(write.key, prompt, llm_string, messages)
         except Exception as error:
             self._warn("write", error)
@@ -237,6 +275,7 @@ class ExactCache(BaseCache):
             return False
         try:
             await self.store.aset(write.key, write.payload, self.ttl_s)
+            self.faults.recovered()
             await self._aindex(write.key, prompt, llm_string, messages)
         except Exception as error:
             self._warn("write", error)
@@ -251,8 +290,8 @@ class ExactCache(BaseCache):
             return None
         return exact_key(self.namespace, llm_string, prompt)
 
-    def _exact_hit(self, raw: bytes | None, key: str) -> CacheHit | None:
-        entry = self._decode(raw, key)
+    def _exact_hit(self, raw: bytes | None, key: str, *, chat: bool) -> CacheHit | None:
+        entry = self._decode(raw, key, chat=chat)
         return None if entry is None else self._hit(entry, "exact")
 
     def _counted(self, similar: CacheHit | None) -> CacheHit | None:
@@ -274,7 +313,8 @@ class ExactCache(BaseCache):
         if key is None:
             return None
         try:
-            entry = self._entry(generations, prompt, messages)
+            entry = self._entry(generations, prompt, llm_string, messages)
+            entry.key = key
             return _Write(key, entry.encode())
         except Exception as error:
             self._warn("write", error)
@@ -283,7 +323,11 @@ class ExactCache(BaseCache):
     # --- hooks for the semantic tier -------------------------------------------------------------
 
     def _entry(
-        self, generations: Sequence[Generation], prompt: str, messages: Sequence[BaseMessage] | None
+        self,
+        generations: Sequence[Generation],
+        prompt: str,
+        llm_string: str,
+        messages: Sequence[BaseMessage] | None,
     ) -> CacheEntry:
         return CacheEntry.of(generations, catalog=self.catalog)
 

@@ -15,8 +15,11 @@ import threading
 import time
 from collections import OrderedDict
 
+from langchain_globalapi._validate import optional_positive_int
+from langchain_globalapi.caching._faults import FaultLog
 from langchain_globalapi.caching.base import CacheStore, Vector
 from langchain_globalapi.caching.vectors import ScopeMatrix
+from langchain_globalapi.errors import CacheConfigError
 
 __all__ = ["InMemoryStore"]
 
@@ -28,7 +31,7 @@ class InMemoryStore(CacheStore):
     `InMemoryCache` evicts the oldest inserted, and is unbounded by default).
 
     Args:
-        max_entries: Most entries kept; `None` for no limit.
+        max_entries: Most entries kept, an integer >= 1; `None` for no limit.
 
     Example:
         >>> from langchain_globalapi.caching import ExactCache, InMemoryStore
@@ -38,13 +41,16 @@ class InMemoryStore(CacheStore):
     """
 
     def __init__(self, max_entries: int | None = 100_000) -> None:
-        if max_entries is not None and max_entries < 1:
-            msg = f"max_entries must be a positive number or None, got {max_entries}"
-            raise ValueError(msg)
-        self.max_entries = max_entries
+        self.max_entries = optional_positive_int(
+            "InMemoryStore", "max_entries", max_entries, error=CacheConfigError
+        )
         self._entries: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
-        self._scopes: dict[str, ScopeMatrix] = {}
-        self._scope_of: dict[str, str] = {}
+        # One matrix per (scope, vector size): a vector from another embeddings model can
+        # never be similar to a query, and must not stop the scope from being searched.
+        self._scopes: dict[tuple[str, int], ScopeMatrix] = {}
+        self._scope_of: dict[str, tuple[str, int]] = {}
+        self._sizes: dict[str, set[int]] = {}
+        self.faults = FaultLog("InMemoryStore")
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -81,14 +87,28 @@ class InMemoryStore(CacheStore):
 
     def add_vector(self, scope: str, key: str, vector: Vector, ttl_s: float | None = None) -> None:
         """File `vector` under `scope`; it lives as long as the entry `key`."""
+        place = (scope, int(vector.shape[0]))
         with self._lock:
-            self._scopes.setdefault(scope, ScopeMatrix()).add(key, vector)
-            self._scope_of[key] = scope
+            sizes = self._sizes.setdefault(scope, set())
+            mixed = bool(sizes - {place[1]})
+            sizes.add(place[1])
+            old = self._scope_of.get(key)
+            if old is not None and old in self._scopes:
+                self._scopes[old].remove(key)
+            self._scopes.setdefault(place, ScopeMatrix()).add(key, vector)
+            self._scope_of[key] = place
+        if mixed:
+            message = (
+                f"scope {scope[:12]} now holds vectors of {sorted(sizes)} "
+                "dimensions; each query searches only its own size (one embeddings model "
+                "per cache avoids this)"
+            )
+            self.faults.report("vector:dimensions", message)
 
     def search(self, scope: str, vector: Vector, k: int = 4) -> list[tuple[str, float]]:
         """The `k` most similar vectors of `scope`."""
         with self._lock:
-            matrix = self._scopes.get(scope)
+            matrix = self._scopes.get((scope, int(vector.shape[0])))
             return [] if matrix is None else matrix.search(vector, k)
 
     def clear(self) -> None:
@@ -97,6 +117,7 @@ class InMemoryStore(CacheStore):
             self._entries.clear()
             self._scopes.clear()
             self._scope_of.clear()
+            self._sizes.clear()
 
     # Everything is in memory: no thread hop for the async twins.
     async def aget(self, key: str) -> bytes | None:

@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 
 from langchain_globalapi._redis import redis_client
+from langchain_globalapi._validate import seconds
+from langchain_globalapi.caching._faults import FaultLog
 from langchain_globalapi.caching.base import CacheStore, Vector
-from langchain_globalapi.caching.vectors import ScopeMatrix
+from langchain_globalapi.caching.vectors import ScopeMatrix, stored_vector
 from langchain_globalapi.errors import CacheConfigError
 
 __all__ = ["RedisStore"]
@@ -39,18 +41,26 @@ return 1
 
 
 class _Mirror:
-    """This process's copy of one scope's vector list."""
+    """This process's copy of one scope's vector list (the vectors of one size)."""
 
-    def __init__(self, header: bytes) -> None:
+    def __init__(self, header: bytes, dims: int) -> None:
         self.header = header
+        self.dims = dims
         self.count = 1  # the header record
         self.matrix = ScopeMatrix()
 
-    def extend(self, records: list[bytes]) -> None:
+    def extend(self, records: list[bytes]) -> int:
+        """Add the records; returns how many were skipped (another size, or corrupted)."""
+        skipped = 0
         for record in records:
-            key = record[:_KEY_BYTES].decode("ascii")
-            self.matrix.add(key, np.frombuffer(record[_KEY_BYTES:], dtype="<f4").astype(np.float32))
+            key = record[:_KEY_BYTES]
+            vector = stored_vector(record[_KEY_BYTES:], self.dims)
+            if vector is None or len(key) != _KEY_BYTES or not key.isascii():
+                skipped += 1
+                continue
+            self.matrix.add(key.decode("ascii"), vector)
         self.count += len(records)
+        return skipped
 
 
 class RedisStore(CacheStore):
@@ -62,7 +72,8 @@ class RedisStore(CacheStore):
     Args:
         url: `redis://host:port/db`, `rediss://...` (TLS) or `unix:///path.sock`.
         prefix: Prefix of every key this store writes (`clear()` deletes only those).
-        socket_timeout_s: Per-command timeout; keep it short, a slow cache is a miss.
+        socket_timeout_s: Per-command timeout in seconds (> 0); keep it short, a slow
+            cache is a miss.
 
     Raises:
         CacheConfigError: the URL scheme is not redis, rediss or unix, or `redis` is not
@@ -85,6 +96,9 @@ class RedisStore(CacheStore):
         prefix: str = "globalapi:cache",
         socket_timeout_s: float = 1.0,
     ) -> None:
+        socket_timeout_s = seconds(
+            "RedisStore", "socket_timeout_s", socket_timeout_s, error=CacheConfigError
+        )
         # Typed loosely: redis-py's stubs type replies as a wide union we check at runtime.
         self._client: Any = redis_client(
             url, owner="RedisStore", timeout_s=socket_timeout_s, error=CacheConfigError
@@ -99,7 +113,8 @@ class RedisStore(CacheStore):
         self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
             weakref.WeakKeyDictionary()
         )
-        self._mirrors: dict[str, _Mirror] = {}
+        self._mirrors: dict[tuple[str, int], _Mirror] = {}
+        self.faults = FaultLog("RedisStore")
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -172,22 +187,33 @@ class RedisStore(CacheStore):
         args = self._append_args(key, vector, ttl_s)
         await self._aclient().eval(_APPEND, 1, self._vector_key(scope), *args)
 
-    def _sync_mirror(self, scope: str, header: bytes | None, length: int) -> _Mirror | None:
+    def _sync_mirror(
+        self, place: tuple[str, int], header: bytes | None, length: int
+    ) -> _Mirror | None:
         """Reconcile the mirror with the list's header and length; None when the list is gone."""
         with self._lock:
             if header is None:
-                self._mirrors.pop(scope, None)
+                self._mirrors.pop(place, None)
                 return None
-            mirror = self._mirrors.get(scope)
+            mirror = self._mirrors.get(place)
             if mirror is None or mirror.header != header or mirror.count > length:
-                mirror = _Mirror(header)
-                self._mirrors[scope] = mirror
+                mirror = _Mirror(header, place[1])
+                self._mirrors[place] = mirror
             return mirror
 
-    def _apply(self, scope: str, mirror: _Mirror, start: int, records: list[bytes]) -> None:
+    def _apply(
+        self, place: tuple[str, int], mirror: _Mirror, start: int, records: list[bytes]
+    ) -> None:
         with self._lock:
-            if self._mirrors.get(scope) is mirror and mirror.count == start:
-                mirror.extend(records)
+            skipped = 0
+            if self._mirrors.get(place) is mirror and mirror.count == start:
+                skipped = mirror.extend(records)
+        if skipped:
+            message = (
+                f"skipped {skipped} vector(s) of scope {place[0][:12]} that are not "
+                f"{place[1]} float32 values (another embeddings model, or corrupted)"
+            )
+            self.faults.report("vector:dimensions", message)
 
     def _search_mirror(self, mirror: _Mirror, vector: Vector, k: int) -> list[tuple[str, float]]:
         with self._lock:
@@ -195,29 +221,29 @@ class RedisStore(CacheStore):
 
     def search(self, scope: str, vector: Vector, k: int = 4) -> list[tuple[str, float]]:
         """Sync the scope's mirror (new records only), then brute-force cosine in numpy."""
-        name = self._vector_key(scope)
+        name, place = self._vector_key(scope), (scope, int(vector.shape[0]))
         with self._client.pipeline(transaction=False) as pipe:
             header, length = pipe.lindex(name, 0).llen(name).execute()
-        mirror = self._sync_mirror(scope, header, int(length))
+        mirror = self._sync_mirror(place, header, int(length))
         if mirror is None:
             return []
         start = mirror.count
         if int(length) > start:
-            self._apply(scope, mirror, start, list(self._client.lrange(name, start, -1)))
+            self._apply(place, mirror, start, list(self._client.lrange(name, start, -1)))
         return self._search_mirror(mirror, vector, k)
 
     async def asearch(self, scope: str, vector: Vector, k: int = 4) -> list[tuple[str, float]]:
         """Async `search`."""
-        name = self._vector_key(scope)
+        name, place = self._vector_key(scope), (scope, int(vector.shape[0]))
         client = self._aclient()
         async with client.pipeline(transaction=False) as pipe:
             header, length = await pipe.lindex(name, 0).llen(name).execute()
-        mirror = self._sync_mirror(scope, header, int(length))
+        mirror = self._sync_mirror(place, header, int(length))
         if mirror is None:
             return []
         start = mirror.count
         if int(length) > start:
-            self._apply(scope, mirror, start, list(await client.lrange(name, start, -1)))
+            self._apply(place, mirror, start, list(await client.lrange(name, start, -1)))
         return self._search_mirror(mirror, vector, k)
 
     # --- housekeeping -------------------------------------------------------------------------

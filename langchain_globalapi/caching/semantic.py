@@ -47,6 +47,7 @@ from langchain_core.load import loads
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, Generation
 
+from langchain_globalapi._validate import positive_int, probability
 from langchain_globalapi.caching.base import CacheStore, Vector, scope_key
 from langchain_globalapi.caching.entries import CacheEntry
 from langchain_globalapi.caching.exact import CacheHit, ExactCache
@@ -81,7 +82,8 @@ class SemanticCache(ExactCache):
         namespace, ttl_s, cache_sampled, catalog: as for `ExactCache`.
 
     Raises:
-        CacheConfigError: `threshold` outside [0, 1] or `candidates` < 1.
+        CacheConfigError: `threshold` not a finite number in [0, 1], `candidates` not an
+            integer >= 1, or `ttl_s` not None or a finite number > 0.
 
     Example:
         >>> from langchain_core.embeddings import DeterministicFakeEmbedding
@@ -106,12 +108,8 @@ class SemanticCache(ExactCache):
         cache_sampled: bool = False,
         catalog: Catalog | None = None,
     ) -> None:
-        if not 0.0 <= threshold <= 1.0:
-            msg = f"threshold is a cosine similarity and must be within [0, 1], got {threshold}"
-            raise CacheConfigError(msg)
-        if candidates < 1:
-            msg = f"candidates must be at least 1, got {candidates}"
-            raise CacheConfigError(msg)
+        threshold = probability("SemanticCache", "threshold", threshold, error=CacheConfigError)
+        candidates = positive_int("SemanticCache", "candidates", candidates, error=CacheConfigError)
         super().__init__(
             store, namespace=namespace, ttl_s=ttl_s, cache_sampled=cache_sampled, catalog=catalog
         )
@@ -183,11 +181,11 @@ class SemanticCache(ExactCache):
         if vector is not None:
             return vector
         try:
-            embedded = await self.embeddings.aembed_query(question)
+            vector = as_unit_vector(await self.embeddings.aembed_query(question))
         except Exception as error:
             self._warn("embedding", error)
             return None
-        return self._remember(question, as_unit_vector(embedded))
+        return self._remember(question, vector)
 
     def _guarded(
         self, question: str, candidates: list[tuple[str, float]], entries: list[CacheEntry | None]
@@ -259,11 +257,16 @@ class SemanticCache(ExactCache):
     # --- hooks of ExactCache -------------------------------------------------------------------
 
     def _entry(
-        self, generations: Sequence[Generation], prompt: str, messages: Sequence[BaseMessage] | None
+        self,
+        generations: Sequence[Generation],
+        prompt: str,
+        llm_string: str,
+        messages: Sequence[BaseMessage] | None,
     ) -> CacheEntry:
-        entry = super()._entry(generations, prompt, messages)
-        asked = self._last_turn(prompt, messages)
-        entry.question = None if asked is None else asked[0]
+        entry = super()._entry(generations, prompt, llm_string, messages)
+        asked = self._question(prompt, llm_string, messages)
+        if asked is not None:
+            entry.question, entry.scope = asked
         return entry
 
     def _find_similar(
@@ -278,7 +281,9 @@ class SemanticCache(ExactCache):
             return None
         try:
             found = self._above_threshold(self.store.search(scope, vector, self.candidates))
-            entries = [self._decode(self.store.get(key), key) for key, _ in found]
+            entries = [
+                self._decode(self.store.get(key), key, chat=True, scope=scope) for key, _ in found
+            ]
         except Exception as error:
             self._warn("semantic lookup", error)
             return None
@@ -296,7 +301,10 @@ class SemanticCache(ExactCache):
             return None
         try:
             found = self._above_threshold(await self.store.asearch(scope, vector, self.candidates))
-            entries = [self._decode(await self.store.aget(key), key) for key, _ in found]
+            entries = [
+                self._decode(await self.store.aget(key), key, chat=True, scope=scope)
+                for key, _ in found
+            ]
         except Exception as error:
             self._warn("semantic lookup", error)
             return None

@@ -25,8 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+from langchain_globalapi._validate import finite_number
+from langchain_globalapi.caching._faults import FaultLog
 from langchain_globalapi.caching.base import CacheStore, Vector
-from langchain_globalapi.caching.vectors import ScopeMatrix
+from langchain_globalapi.caching.vectors import ScopeMatrix, stored_vector
 from langchain_globalapi.errors import CacheConfigError
 
 __all__ = ["SQLiteStore"]
@@ -43,6 +45,17 @@ CREATE INDEX IF NOT EXISTS vectors_by_scope ON vectors (scope, id);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('generation', 0);
 """
+
+#: SQLite result codes that pass (busy, locked, read-only): the store fails open meanwhile.
+_FOR_NOW = frozenset({5, 6, 8})  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY
+
+
+def _for_now(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF in _FOR_NOW  # extended codes keep the primary one in the low byte
+    return any(word in str(error) for word in ("locked", "readonly"))
+
 
 #: Expired rows are swept on one write in this many, not on every write.
 _SWEEP_EVERY = 256
@@ -78,23 +91,53 @@ class SQLiteStore(CacheStore):
         if not os.access(directory, os.W_OK):
             msg = f"SQLiteStore: directory {directory} is not writable; pick a writable path"
             raise CacheConfigError(msg)
-        self.busy_timeout_s = busy_timeout_s
+        self.busy_timeout_s = finite_number(
+            "SQLiteStore", "busy_timeout_s", busy_timeout_s, min=0, error=CacheConfigError
+        )
         self._lock = threading.Lock()
-        self._mirrors: dict[str, tuple[int, ScopeMatrix]] = {}
+        # Per (scope, vector size): rows of another size are skipped, never a broken scope.
+        self._mirrors: dict[tuple[str, int], tuple[int, ScopeMatrix]] = {}
+        self.faults = FaultLog("SQLiteStore")
         self._generation = -1
         self._writes = 0
+        self._ready = False
         try:
             self._conn = sqlite3.connect(
-                self.path, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None
+                self.path,
+                timeout=self.busy_timeout_s,
+                check_same_thread=False,
+                isolation_level=None,
             )
-            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            # NORMAL is durable across application crashes in WAL mode; a cache needs no more.
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.executescript(_SCHEMA)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            self._prepare()
+        except sqlite3.OperationalError as error:
+            if not _for_now(error):
+                msg = f"SQLiteStore: cannot use {self.path} as a cache database ({error})"
+                raise CacheConfigError(msg) from error
+            # Locked by another connection, or read-only: fail open, and retry on each use.
+            message = f"cannot prepare {self.path} yet ({error}); retrying on each use"
+            self.faults.report(f"open:{error}", message, transient=True)
         except sqlite3.DatabaseError as error:
             msg = f"SQLiteStore: cannot use {self.path} as a cache database ({error})"
             raise CacheConfigError(msg) from error
+
+    def _prepare(self) -> None:
+        """WAL mode and the schema, writing only what is missing (a read-only file can serve)."""
+        conn = self._conn
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable across application crashes in WAL mode; a cache needs no more.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if not {"entries", "vectors", "meta"} <= tables:
+            conn.executescript(_SCHEMA)
+        self._ready = True
+
+    def _use(self) -> sqlite3.Connection:
+        """The connection, once prepared (under `self._lock`); raises while it cannot be."""
+        if not self._ready:
+            self._prepare()
+        return self._conn
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -102,9 +145,11 @@ class SQLiteStore(CacheStore):
     def get(self, key: str) -> bytes | None:
         """The live entry under `key`."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT value, expires_at FROM entries WHERE key = ?", (key,)
-            ).fetchone()
+            row = (
+                self._use()
+                .execute("SELECT value, expires_at FROM entries WHERE key = ?", (key,))
+                .fetchone()
+            )
         if row is None or (row[1] is not None and row[1] <= time.time()):
             return None
         return bytes(row[0])
@@ -114,7 +159,7 @@ class SQLiteStore(CacheStore):
         now = time.time()
         expires_at = None if ttl_s is None else now + ttl_s
         with self._lock:
-            self._conn.execute(
+            self._use().execute(
                 "INSERT OR REPLACE INTO entries (key, value, expires_at, created_at) "
                 "VALUES (?, ?, ?, ?)",
                 (key, value, expires_at, now),
@@ -147,7 +192,7 @@ class SQLiteStore(CacheStore):
         """File `vector` for `key` under `scope` (swept with its entry)."""
         blob = np.asarray(vector, dtype="<f4").tobytes()
         with self._lock:
-            self._conn.execute(
+            self._use().execute(
                 "INSERT INTO vectors (scope, key, vector) VALUES (?, ?, ?)", (scope, key, blob)
             )
 
@@ -155,26 +200,42 @@ class SQLiteStore(CacheStore):
         """The `k` most similar vectors of `scope`, syncing this process's mirror first."""
         with self._lock:
             generation = int(
-                self._conn.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()[0]
+                self._use()
+                .execute("SELECT value FROM meta WHERE name = 'generation'")
+                .fetchone()[0]
             )
             if generation != self._generation:
                 # Rows were deleted (clear or sweep) by some process: rebuild from scratch.
                 self._mirrors.clear()
                 self._generation = generation
-            last_id, matrix = self._mirrors.get(scope, (0, ScopeMatrix()))
+            place = (scope, int(vector.shape[0]))
+            last_id, matrix = self._mirrors.get(place, (0, ScopeMatrix()))
             rows = self._conn.execute(
                 "SELECT id, key, vector FROM vectors WHERE scope = ? AND id > ? ORDER BY id",
                 (scope, last_id),
             ).fetchall()
+            skipped = 0
             for row_id, key, blob in rows:
-                matrix.add(key, np.frombuffer(blob, dtype="<f4").astype(np.float32))
+                stored = stored_vector(bytes(blob), place[1])
+                if stored is None or not isinstance(key, str):
+                    skipped += 1
+                else:
+                    matrix.add(key, stored)
                 last_id = row_id
-            self._mirrors[scope] = (last_id, matrix)
-            return matrix.search(vector, k)
+            self._mirrors[place] = (last_id, matrix)
+            found = matrix.search(vector, k)
+        if skipped:
+            message = (
+                f"skipped {skipped} vector(s) of scope {scope[:12]} that are not "
+                f"{place[1]} float32 values (another embeddings model, or corrupted)"
+            )
+            self.faults.report("vector:dimensions", message)
+        return found
 
     def clear(self) -> None:
         """Delete every entry and vector in the file (for every process)."""
         with self._lock:
+            self._use()
             self._delete("DELETE FROM entries", "DELETE FROM vectors")
             self._mirrors.clear()
 
@@ -185,4 +246,4 @@ class SQLiteStore(CacheStore):
 
     def __len__(self) -> int:
         with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+            return int(self._use().execute("SELECT COUNT(*) FROM entries").fetchone()[0])

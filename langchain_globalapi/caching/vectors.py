@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from langchain_globalapi.caching.base import Vector
 
-__all__ = ["ScopeMatrix", "as_unit_vector"]
+__all__ = ["ScopeMatrix", "as_unit_vector", "stored_vector"]
 
 _INITIAL_ROWS = 64
 #: Above this many rows, candidates are narrowed by sign-bit Hamming distance first.
@@ -46,10 +46,33 @@ def _sign_words(vectors: Vector) -> npt.NDArray[np.uint64]:
 
 
 def as_unit_vector(values: object) -> Vector:
-    """A 1-D float32 unit vector (zero vectors stay zero and never match anything)."""
+    """A 1-D float32 unit vector (zero vectors stay zero and never match anything).
+
+    Raises:
+        ValueError: the values are empty, not numbers, or hold NaN or infinity.
+    """
     vector = np.asarray(values, dtype=np.float32).reshape(-1)
+    if vector.size == 0 or not np.isfinite(vector).all():
+        msg = "the embedding is empty or holds NaN or infinite values"
+        raise ValueError(msg)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector
+
+
+def stored_vector(blob: bytes, dims: int) -> Vector | None:
+    """A vector read back from a store, or None when it is not `dims` float32 values.
+
+    A scope is searched only among vectors of the query's size: one written by another
+    embeddings model, or a corrupted one, is skipped instead of breaking the scope.
+
+    Example:
+        >>> stored_vector(np.ones(3, dtype="<f4").tobytes(), 3).shape, stored_vector(b"abc", 3)
+        ((3,), None)
+    """
+    if len(blob) != dims * 4:
+        return None
+    vector = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+    return vector if np.isfinite(vector).all() else None
 
 
 class ScopeMatrix:

@@ -18,12 +18,20 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
+from langchain_globalapi._validate import optional_seconds
 from langchain_globalapi._wrapper import InnerKind, WrapperChatModel
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.errors import GlobalAPIError
+from langchain_globalapi.errors import GlobalAPIError, SettingError
 from langchain_globalapi.fallbacks._call import CallSettings, CallState
 from langchain_globalapi.fallbacks._classify import classify_error
 from langchain_globalapi.fallbacks._cooldowns import Cooldowns
@@ -408,6 +416,13 @@ class FallbackChatModel(WrapperChatModel):
             raise relay.interrupted(error) from error
         finally:
             await aclose_stream(stream)
+
+    @field_validator("timeout_s", "attempt_timeout_s", "first_chunk_timeout_s", mode="before")
+    @classmethod
+    def _timeouts_are_seconds(cls, value: object, info: ValidationInfo) -> float | None:
+        # SettingError is not a ValueError, so pydantic raises it as it is.
+        name = info.field_name or "timeout"
+        return optional_seconds("FallbackChatModel", name, value, error=SettingError)
 
 
 def _backstop(timeout_s: float | None) -> float | None:

@@ -36,6 +36,8 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 
+from langchain_globalapi.errors import BudgetExceededError, BudgetUnavailableError
+
 __all__ = ["Failure", "FailureKind", "classify_error", "retry_after_s"]
 
 
@@ -48,6 +50,7 @@ class FailureKind(str, Enum):
     CONNECTION = "connection"
     EMPTY_RESPONSE = "empty_response"
     CONTEXT_OVERFLOW = "context_overflow"
+    BUDGET = "budget"
     FATAL = "fatal"
 
     @property
@@ -87,7 +90,14 @@ class Failure:
 
     @property
     def moves_on(self) -> bool:
-        """Whether the chain may try another member after this failure."""
+        """Whether the chain may try another member after this failure.
+
+        A budget refusal moves on only when every limit it hit is one model's own: any
+        other limit would refuse the next member too.
+        """
+        if self.kind is FailureKind.BUDGET:
+            limits = getattr(self.error, "limits", ())
+            return bool(limits) and all(getattr(lim, "scope", None) == "model" for lim in limits)
         return self.kind.is_transient or self.kind is FailureKind.CONTEXT_OVERFLOW
 
     @property
@@ -136,6 +146,7 @@ def _kind_of(error: BaseException, status: int | None) -> FailureKind:
     # may other providers' integrations.
     checks: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], FailureKind], ...]
     checks = (
+        ((BudgetExceededError, BudgetUnavailableError), FailureKind.BUDGET),
         (ContextOverflowError, FailureKind.CONTEXT_OVERFLOW),
         (ModelRateLimitError, FailureKind.RATE_LIMIT),
         ((ModelTimeoutError, openai.APITimeoutError, TimeoutError), FailureKind.TIMEOUT),

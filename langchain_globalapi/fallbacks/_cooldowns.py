@@ -42,7 +42,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_globalapi._redis import redis_client
-from langchain_globalapi.errors import GlobalAPIError
+from langchain_globalapi._validate import (
+    finite_number,
+    non_negative_number,
+    optional_positive_int,
+    positive_int,
+    seconds,
+)
 from langchain_globalapi.fallbacks._classify import Failure, FailureKind
 
 __all__ = ["Admission", "Cooldowns"]
@@ -336,6 +342,11 @@ class Cooldowns:
         namespace: Separates independent fleets sharing one Redis.
         clock: Monotonic seconds for the in-process state (tests pass a fake one).
 
+    Raises:
+        InvalidSettingError: `failure_rate` not a finite number in [0, 1), `min_calls` or
+            `failure_threshold` not an integer >= 1, a duration not a finite number of
+            seconds > 0 (`bench_retry_after_s`: >= 0).
+
     Example:
         >>> from langchain_core.exceptions import ModelAPIError
         >>> from langchain_globalapi.fallbacks import Failure, FailureKind
@@ -379,25 +390,20 @@ class Cooldowns:
         namespace: str = "default",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if failure_threshold is not None and failure_threshold < 1:
-            msg = f"failure_threshold must be >= 1 or None, got {failure_threshold}"
-            raise GlobalAPIError(msg)
-        if not 0 <= failure_rate < 1 or min_calls < 1:
-            msg = (
-                f"failure_rate must be in [0, 1) and min_calls >= 1, got {failure_rate} and "
-                f"{min_calls} (e.g. failure_rate=0.5, min_calls=5)"
-            )
-            raise GlobalAPIError(msg)
-        if open_s <= 0 or failure_window_s <= 0 or max_cooldown_s <= 0:
-            msg = "open_s, failure_window_s and max_cooldown_s must be positive seconds"
-            raise GlobalAPIError(msg)
-        self.failure_rate = failure_rate
-        self.min_calls = min_calls
-        self.failure_window_s = failure_window_s
-        self.failure_threshold = failure_threshold
-        self.open_s = open_s
-        self.bench_retry_after_s = bench_retry_after_s
-        self.max_cooldown_s = max_cooldown_s
+        owner = "Cooldowns"
+        self.failure_rate = finite_number(
+            owner, "failure_rate", failure_rate, min=0, max=1, max_inclusive=False
+        )
+        self.min_calls = positive_int(owner, "min_calls", min_calls)
+        self.failure_window_s = seconds(owner, "failure_window_s", failure_window_s)
+        self.failure_threshold = optional_positive_int(
+            owner, "failure_threshold", failure_threshold
+        )
+        self.open_s = open_s = seconds(owner, "open_s", open_s)
+        self.bench_retry_after_s = non_negative_number(
+            owner, "bench_retry_after_s", bench_retry_after_s
+        )
+        self.max_cooldown_s = seconds(owner, "max_cooldown_s", max_cooldown_s)
         self.redis_url = redis_url
         self.namespace = namespace
         # A half-open flag outlives many open periods; it only guards against a member that

@@ -24,6 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from langchain_globalapi._validate import (
+    finite_number,
+    non_negative_number,
+    positive_int,
+    positive_number,
+    probability,
+)
 from langchain_globalapi.fallbacks._classify import Failure, FailureKind
 
 __all__ = ["ExponentialBackoff", "NoRetry", "RetryAfter", "RetryPolicy", "RetryStrategy"]
@@ -42,10 +49,14 @@ class RetryAfter:
     """Retry the same member when the server said when (`retry-after[-ms]`) and it is soon.
 
     Args:
-        max_wait_s: Longest server-requested wait worth sitting out; longer ones move on.
+        max_wait_s: Longest server-requested wait worth sitting out (seconds, >= 0);
+            longer ones move on.
     """
 
     max_wait_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        non_negative_number("RetryAfter", "max_wait_s", self.max_wait_s)
 
     def wait_s(self, failure: Failure, attempt: int) -> float | None:
         """The server's wait, when there is one and it is at most `max_wait_s`."""
@@ -63,9 +74,10 @@ class ExponentialBackoff:
 
     Args:
         kinds: The failure kinds this applies to.
-        initial_s: First wait.
-        max_s: Longest wait.
-        jitter: Fraction of the wait taken off at random, so a fleet does not retry in step.
+        initial_s: First wait (seconds, > 0).
+        max_s: Longest wait (seconds, >= `initial_s`).
+        jitter: Fraction of the wait taken off at random, so a fleet does not retry in
+            step (in [0, 1]).
     """
 
     kinds: frozenset[FailureKind] = field(
@@ -74,6 +86,12 @@ class ExponentialBackoff:
     initial_s: float = 0.2
     max_s: float = 2.0
     jitter: float = 0.25
+
+    def __post_init__(self) -> None:
+        owner = "ExponentialBackoff"
+        initial = positive_number(owner, "initial_s", self.initial_s)
+        finite_number(owner, "max_s", self.max_s, min=initial)
+        probability(owner, "jitter", self.jitter)
 
     def wait_s(self, failure: Failure, attempt: int) -> float | None:
         """A growing wait for the listed kinds; None for others."""
@@ -98,7 +116,8 @@ class RetryPolicy:
     Args:
         strategies: `RetryAfter`, `ExponentialBackoff`, `NoRetry`, or your own
             `RetryStrategy`. Default: `RetryAfter()` alone.
-        max_attempts_per_member: Calls to one member within one request, first included.
+        max_attempts_per_member: Calls to one member within one request, first included
+            (an integer >= 1).
 
     Example:
         >>> RetryPolicy(RetryAfter(max_wait_s=1.0), ExponentialBackoff(), max_attempts_per_member=3)
@@ -106,9 +125,9 @@ class RetryPolicy:
     """
 
     def __init__(self, *strategies: RetryStrategy, max_attempts_per_member: int = 2) -> None:
-        if max_attempts_per_member < 1:
-            msg = f"max_attempts_per_member must be >= 1, got {max_attempts_per_member}"
-            raise ValueError(msg)
+        max_attempts_per_member = positive_int(
+            "RetryPolicy", "max_attempts_per_member", max_attempts_per_member
+        )
         self.strategies: tuple[RetryStrategy, ...] = strategies or (RetryAfter(),)
         self.max_attempts_per_member = max_attempts_per_member
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from langchain_globalapi._validate import non_negative_number, positive_int, seconds
 from langchain_globalapi.errors import LedgerError
 from langchain_globalapi.ledger._retention import Retention
 from langchain_globalapi.ledger._rows import CallRow, TextRow, VerdictRow
@@ -155,17 +156,13 @@ class Ledger:
         redis_prefix: str = "globalapi:ledger",
         dedupe_window_s: float = 86400.0,
     ) -> None:
-        _check_positive_int("queue_size", queue_size)
-        _check_positive_int("batch_size", batch_size)
-        _check_seconds("linger_s", linger_s, allow_zero=True)
-        _check_seconds("prune_every_s", prune_every_s)
-        _check_seconds("dedupe_window_s", dedupe_window_s)
+        self._queue_size = positive_int("Ledger", "queue_size", queue_size, error=LedgerError)
+        self.batch_size = positive_int("Ledger", "batch_size", batch_size, error=LedgerError)
+        self.linger_s = non_negative_number("Ledger", "linger_s", linger_s, error=LedgerError)
+        self.prune_every_s = seconds("Ledger", "prune_every_s", prune_every_s, error=LedgerError)
+        dedupe_window_s = seconds("Ledger", "dedupe_window_s", dedupe_window_s, error=LedgerError)
         self.retention = retention or Retention()
         self.store_text = store_text
-        self.batch_size = batch_size
-        self.linger_s = float(linger_s)
-        self.prune_every_s = float(prune_every_s)
-        self._queue_size = queue_size
         self._store: _Store = _open_store(
             target, self.retention, redis_prefix=redis_prefix, dedupe_window_s=dedupe_window_s
         )
@@ -437,20 +434,6 @@ def _open_store(
     from langchain_globalapi.ledger._sqlite import SQLiteLedgerStore  # noqa: PLC0415
 
     return SQLiteLedgerStore(target)
-
-
-def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"Ledger({name}={value!r}): must be a whole number >= 1"
-        raise LedgerError(msg)
-
-
-def _check_seconds(name: str, value: object, *, allow_zero: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
-        bound = ">= 0" if allow_zero else "> 0"
-        msg = f"Ledger({name}={value!r}): must be a finite number of seconds {bound}"
-        raise LedgerError(msg)
 
 
 _OPEN_LEDGERS: weakref.WeakSet[Ledger] = weakref.WeakSet()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from langchain_globalapi._validate import positive_int, positive_number
 from langchain_globalapi.errors import LedgerError
 
 __all__ = ["Retention"]
@@ -33,7 +33,7 @@ class Retention:
         >>> Retention(max_calls=0)
         Traceback (most recent call last):
         ...
-        langchain_globalapi.errors.LedgerError: Retention(max_calls=0): must be a whole number >= 1
+        langchain_globalapi.errors.LedgerError: Retention: max_calls must be an integer >= 1, got 0
     """
 
     calls_days: float = 30.0
@@ -43,19 +43,12 @@ class Retention:
 
     def __post_init__(self) -> None:
         for name in ("calls_days", "minute_rollups_days", "hour_rollups_days"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                msg = f"Retention({name}={value!r}): must be a number of days > 0"
-                raise LedgerError(msg)
-            if not math.isfinite(value) or value <= 0:
-                msg = f"Retention({name}={value!r}): must be a finite number of days > 0"
-                raise LedgerError(msg)
-        if isinstance(self.max_calls, bool) or not isinstance(self.max_calls, int):
-            msg = f"Retention(max_calls={self.max_calls!r}): must be a whole number >= 1"
-            raise LedgerError(msg)
-        if self.max_calls < 1:
-            msg = f"Retention(max_calls={self.max_calls!r}): must be a whole number >= 1"
-            raise LedgerError(msg)
+            object.__setattr__(
+                self,
+                name,
+                positive_number("Retention", name, getattr(self, name), error=LedgerError),
+            )
+        positive_int("Retention", "max_calls", self.max_calls, error=LedgerError)
 
     @property
     def calls_s(self) -> float:

@@ -134,6 +134,8 @@ class Router:
             return index, False
         name = self.names[index]
         check = self.budget.check(model=self.model_of(name), tier=name)
+        if check.unavailable:
+            self.budget.ensure(model=self.model_of(name), tier=name)  # raises, names the store
         if check.allowed:
             return index, False
         if check.hard:

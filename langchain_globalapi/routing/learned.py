@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from importlib import resources
@@ -23,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.language_models import LanguageModelInput
 
+from langchain_globalapi.errors import RoutingConfigError
 from langchain_globalapi.routing.scorers import (
     ComplexityScorer,
     Conversation,
@@ -140,6 +142,8 @@ class LearnedScorer(ComplexityScorer):
         self.dense_weights = np.asarray(dense_weights, dtype=np.float64)
         self.dense_mean = np.asarray(dense_mean, dtype=np.float64)
         self.dense_scale = np.asarray(dense_scale, dtype=np.float64)
+        self.bias = float(bias)
+        self._check_weights(embedding)
         # A feature the training data never varied has a round-off "scale" (~1e-14), so any
         # other value of it at run time (a second user turn) would be ~1e13 deviations out:
         # such a feature carries no information and gets weight 0 (weights files written before
@@ -148,15 +152,21 @@ class LearnedScorer(ComplexityScorer):
         if constant.any():
             self.dense_scale = np.where(constant, 1.0, self.dense_scale)
             self.dense_weights = np.where(constant, 0.0, self.dense_weights)
-        self.bias = float(bias)
         self.metadata = dict(metadata or {})
+
+    def _check_weights(self, embedding: WordEmbedding | None) -> None:
         if len(self.term_weights) != len(self.vocabulary):
-            msg = "term_weights must have one weight per vocabulary entry"
-            raise ValueError(msg)
+            msg = "LearnedScorer: term_weights must have one weight per vocabulary entry"
+            raise RoutingConfigError(msg)
         n_dense = len(DENSE_FEATURES) + (embedding.dims if embedding is not None else 0)
-        if len(self.dense_weights) != n_dense:
-            msg = f"dense_weights must have {n_dense} entries (cue features + embedding dims)"
-            raise ValueError(msg)
+        for name in ("dense_weights", "dense_mean", "dense_scale"):
+            if getattr(self, name).shape != (n_dense,):
+                msg = f"LearnedScorer: {name} must have {n_dense} entries (cues + embedding dims)"
+                raise RoutingConfigError(msg)
+        for name in ("term_weights", "dense_weights", "dense_mean", "dense_scale", "bias"):
+            if not np.isfinite(getattr(self, name)).all():
+                msg = f"LearnedScorer: {name} holds NaN or infinite values; retrain the scorer"
+                raise RoutingConfigError(msg)
 
     # -- scoring --------------------------------------------------------------------------------
 
@@ -297,11 +307,29 @@ class LearnedScorer(ComplexityScorer):
 
     @classmethod
     def load(cls, path: str | Path) -> LearnedScorer:
-        """Load weights written by :meth:`save`."""
-        with np.load(Path(path), allow_pickle=False) as data:
+        """Load weights written by :meth:`save`.
+
+        Raises:
+            RoutingConfigError: the file is missing, not a weights file written by
+                :meth:`save`, or was trained with other cue features; it names the file.
+        """
+        try:
+            return cls._load(Path(path))
+        except RoutingConfigError as exc:
+            raise RoutingConfigError(f"{path}: {exc}") from exc
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            msg = (
+                f"{path}: not a LearnedScorer weights file ({type(exc).__name__}: {exc}); "
+                "write one with LearnedScorer.save() or scripts/train_scorer.py"
+            )
+            raise RoutingConfigError(msg) from exc
+
+    @classmethod
+    def _load(cls, path: Path) -> LearnedScorer:
+        with np.load(path, allow_pickle=False) as data:
             if str(data["dense_names"]).split("\n") != list(DENSE_FEATURES):
-                msg = f"{path} was trained with other cue features: retrain it with this version"
-                raise ValueError(msg)
+                msg = "trained with other cue features: retrain it with this version"
+                raise RoutingConfigError(msg)
             vocabulary = str(data["vocabulary"]).split("\n") if data["vocabulary"].size else []
             embedding = None
             if "embedding_vectors" in data:
@@ -315,7 +343,7 @@ class LearnedScorer(ComplexityScorer):
                 dense_mean=data["dense_mean"],
                 dense_scale=data["dense_scale"],
                 bias=float(data["bias"]),
-                metadata=json.loads(str(data["metadata"])),
+                metadata=_metadata(str(data["metadata"])),
                 embedding=embedding,
             )
 
@@ -325,6 +353,14 @@ class LearnedScorer(ComplexityScorer):
         ref = resources.files("langchain_globalapi.routing") / "_weights" / "default.npz"
         with resources.as_file(ref) as path:
             return cls.load(path)
+
+
+def _metadata(text: str) -> dict[str, Any]:
+    metadata = json.loads(text)
+    if not isinstance(metadata, dict):
+        msg = f"metadata must be a JSON object, got {type(metadata).__name__}"
+        raise RoutingConfigError(msg)
+    return metadata
 
 
 def _sigmoid(z: float) -> float:

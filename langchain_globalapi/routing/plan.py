@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
 
+from langchain_globalapi._files import at_line, jsonl_lines, located, parse_json
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import PromptFileError, RoutingConfigError
 from langchain_globalapi.estimate import SpendEstimate, estimate_spend
@@ -63,6 +63,10 @@ def _from_record(record: Any, where: str) -> Prompt:
         raise PromptFileError(msg)
     messages = record.get("messages")
     if isinstance(messages, list) and messages:
+        for index, message in enumerate(messages):
+            if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+                msg = f'{where}: messages[{index}] must be {{"role": ..., "content": ...}}'
+                raise PromptFileError(msg)
         last_user = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
         shown = last_user[-1].get("content") if last_user else messages[-1]
         return Prompt(str(shown), messages)
@@ -83,23 +87,15 @@ def load_prompts(path: str | Path) -> list[Prompt]:
         PromptFileError: The file cannot be read, a JSON line is malformed, or it holds no prompt.
     """
     file = Path(path)
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        msg = f"cannot read prompts file {file}: {exc.strerror or exc}"
-        raise PromptFileError(msg) from exc
-    numbered = [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
+    fail = located(PromptFileError, file)
+    numbered = [(n, line.strip()) for n, line in jsonl_lines(file, fail, what="prompts file")]
     as_json = file.suffix in {".jsonl", ".json"} or (bool(numbered) and numbered[0][1][0] == "{")
     prompts: list[Prompt] = []
     for number, line in numbered:
         if not as_json:
             prompts.append(Prompt(line, line))
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            msg = f"{file}:{number}: not valid JSON ({exc.msg}); write one object per line"
-            raise PromptFileError(msg) from exc
+        record = parse_json(line, at_line(fail, number))
         prompts.append(_from_record(record, f"{file}:{number}"))
     if not prompts:
         msg = f"{file} holds no prompts: write one JSON object or one line of text per prompt"

@@ -25,14 +25,15 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from typing_extensions import Self
 
 from langchain_globalapi._runs import lift_routing_keys
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
+from langchain_globalapi._validate import positive_int
 from langchain_globalapi._wrapper import InnerKind, WrapperChatModel, bind_tools_through
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.errors import RoutingConfigError
+from langchain_globalapi.errors import RoutingConfigError, SettingError
 from langchain_globalapi.routing._affinity import ThreadAffinity
 from langchain_globalapi.routing._decision import RoutingDecision
 from langchain_globalapi.routing._observe import (
@@ -174,6 +175,11 @@ class TieredRouterRunnable(WrapperChatModel):
             msg = f"context_windows names unknown tier(s) {unknown}; the tiers are {names}"
             raise RoutingConfigError(msg)
         super().__init__(**data)
+
+    @field_validator("max_threads", mode="before")
+    @classmethod
+    def _max_threads_is_positive(cls, value: object) -> int:
+        return positive_int("TieredRouterRunnable", "max_threads", value, error=SettingError)
 
     @model_validator(mode="after")
     def _set_defaults(self) -> Self:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from decimal import Decimal
@@ -18,7 +19,7 @@ from langchain_globalapi import (
     SQLiteStore,
     get_globalapi_callback,
 )
-from langchain_globalapi.caching.base import exact_key
+from langchain_globalapi.caching.base import CACHE_VERSION, exact_key
 from langchain_globalapi.testing import FakeOpenAIServer
 from tests.unit_tests.caching._cache_helpers import FLASH, flash
 
@@ -149,11 +150,13 @@ def test_foreign_entry_is_a_logged_miss(caplog: pytest.LogCaptureFixture) -> Non
 
 def test_entry_reviving_non_core_objects_is_refused(caplog: pytest.LogCaptureFixture) -> None:
     store = InMemoryStore()
-    evil = (
-        '{"v": "globalapi-cache-v1", "generations": "[{\\"lc\\": 1, \\"type\\": '
-        '\\"constructor\\", \\"id\\": [\\"os\\", \\"system\\"], \\"kwargs\\": {}}]"}'
-    )
-    store.set(exact_key("", "llm", "q"), evil.encode())
+    key = exact_key("", "llm", "q")
+    evil = json.dumps({
+        "v": CACHE_VERSION,
+        "key": key,
+        "generations": '[{"lc": 1, "type": "constructor", "id": ["os", "system"], "kwargs": {}}]',
+    })  # fmt: skip
+    store.set(key, evil.encode())
     with caplog.at_level(logging.WARNING, logger="langchain_globalapi.caching"):
         assert ExactCache(store).lookup("q", "llm") is None
     assert "unreadable cache entry" in caplog.text

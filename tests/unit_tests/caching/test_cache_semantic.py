@@ -136,7 +136,7 @@ def test_threshold_one_only_serves_exact_repeats(fake_server: FakeOpenAIServer) 
 
 @pytest.mark.parametrize("threshold", [-0.1, 1.5])
 def test_threshold_outside_unit_interval_fails_at_construction(threshold: float) -> None:
-    with pytest.raises(CacheConfigError, match="within \\[0, 1\\]"):
+    with pytest.raises(CacheConfigError, match="in \\[0, 1\\]"):
         SemanticCache(BrokenEmbeddings(), threshold=threshold)
 
 
