@@ -135,7 +135,7 @@ def main() -> None:
             rollups = conn.execute("SELECT count(*) FROM rollups").fetchone()[0]
         size_mb = round(path.stat().st_size / 1e6, 1)
         summaries = summary_times(path)
-        server = DashboardServer(path, port=0, poll_s=0.05).start()
+        server = DashboardServer(path, port=0).start()
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(

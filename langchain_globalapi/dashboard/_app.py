@@ -92,7 +92,7 @@ def create_app(
     *,
     token: str | None = None,
     trusted_hosts: list[str] | None = None,
-    poll_s: float = 0.1,
+    poll_s: float = 0.05,
     refresh_s: float = 30.0,
     **summary_options: Any,
 ) -> Starlette:

@@ -281,7 +281,9 @@ class RedisLedgerReader(LedgerReader):
             )
         return rows
 
-    def top_calls(self, since: float, until: float, limit: int) -> list[dict[str, Any]]:
+    def top_calls(
+        self, since: float, until: float, limit: int, *, calls_in_range: int | None = None
+    ) -> list[dict[str, Any]]:
         """The priciest calls in the range, from each hour's kept priciest calls."""
         hours = range(bucket_of(since, 3600), int(until) + 1, 3600)
         replies = self._pipeline(

@@ -18,9 +18,13 @@ __all__ = ["SQLiteLedgerReader"]
 
 _RECORD_COLUMNS = ", ".join((*CALL_FIELDS, "verdict"))
 _TOP = (
-    f"SELECT {_RECORD_COLUMNS} FROM calls WHERE ts >= ? AND ts < ? "  # noqa: S608 - names from constants
+    "SELECT {columns} FROM calls INDEXED BY {index} WHERE ts >= ? AND ts < ? "
     "AND cost_nusd IS NOT NULL ORDER BY cost_nusd DESC LIMIT ?"
 )
+_TOP_BY_COST = _TOP.format(columns=_RECORD_COLUMNS, index="calls_by_cost")
+_TOP_BY_TIME = _TOP.format(columns=_RECORD_COLUMNS, index="calls_by_ts")
+#: Ranges with more calls than this are searched down the cost index.
+_BUSY_RANGE = 20_000
 _RECENT = f"SELECT {_RECORD_COLUMNS} FROM calls ORDER BY rowid DESC LIMIT ?"  # noqa: S608
 _ROLLUPS = (
     f"SELECT bucket, dim, value, {', '.join(METRICS)} FROM rollups "  # noqa: S608 - names from constants
@@ -111,11 +115,19 @@ class SQLiteLedgerReader(LedgerReader):
             for row in self._query(_ROLLUPS, (span, since, until))
         ]
 
-    def top_calls(self, since: float, until: float, limit: int) -> list[dict[str, Any]]:
-        """The priciest calls started in the range (from the raw rows still kept)."""
+    def top_calls(
+        self, since: float, until: float, limit: int, *, calls_in_range: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The priciest calls started in the range (from the raw rows still kept).
+
+        A busy range is read down the cost index until `limit` calls of the range turn up
+        (a few rows); a quiet one through the time index and sorted (few rows too). The
+        planner cannot know which, so the roll-ups' count of the range decides.
+        """
         if not self.path.exists():
             return []
-        rows = self._query(_TOP, (since, until, limit))
+        busy = calls_in_range is None or calls_in_range > _BUSY_RANGE
+        rows = self._query(_TOP_BY_COST if busy else _TOP_BY_TIME, (since, until, limit))
         return [_record(row) for row in rows]
 
     def recent_calls(self, limit: int) -> list[dict[str, Any]]:

@@ -56,8 +56,13 @@ class LedgerReader(ABC):
         """Every roll-up row of `span` seconds with `since <= bucket < until`."""
 
     @abstractmethod
-    def top_calls(self, since: float, until: float, limit: int) -> list[dict[str, Any]]:
-        """The `limit` priciest calls that started in `[since, until)`, priciest first."""
+    def top_calls(
+        self, since: float, until: float, limit: int, *, calls_in_range: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The `limit` priciest calls that started in `[since, until)`, priciest first.
+
+        `calls_in_range` (from the roll-ups) lets a reader pick the cheaper way to look.
+        """
 
     @abstractmethod
     def recent_calls(self, limit: int) -> list[dict[str, Any]]:

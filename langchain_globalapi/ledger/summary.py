@@ -276,7 +276,8 @@ def summarize(
         start = int(since // span) * span
         stop = int(end_time // span) * span + span
         rows = reader.rollups(span, start, stop)
-        top_calls = reader.top_calls(start, stop, top)
+        calls = sum(row.counters[METRIC_INDEX["calls"]] for row in rows if row.dim == "all")
+        top_calls = reader.top_calls(start, stop, top, calls_in_range=calls)
         recent_calls = reader.recent_calls(recent)
     except LedgerError as exc:
         return {**base, "status": "error", "range": {"name": name}, "message": str(exc)}

@@ -31,7 +31,7 @@
     if (value === null || value === undefined) { return "n/a"; }
     var x = Number(value);
     if (Math.abs(x) >= 1 || x === 0) {
-      return (x < 0 ? "-$" : "$") + Math.abs(x).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      return (x < 0 ? "-$" : "$") + DOLLARS.format(Math.abs(x));
     }
     return (x < 0 ? "-$" : "$") + Math.abs(x).toPrecision(3);
   }
@@ -41,15 +41,24 @@
     return (value * 100).toFixed(digits === undefined ? 1 : digits) + "%";
   }
 
-  function count(n) { return Number(n || 0).toLocaleString("en-US"); }
+  function count(n) { return COUNT.format(Number(n || 0)); }
+
+  // Formatters are built once: Intl objects are slow to make and labels are made often.
+  var DAY = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" });
+  var WEEKDAY = new Intl.DateTimeFormat("en-US", { weekday: "short" });
+  var CLOCK = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" });
+  var STAMP = new Intl.DateTimeFormat("en-GB", { dateStyle: "short", timeStyle: "medium" });
+  var DOLLARS = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var COUNT = new Intl.NumberFormat("en-US");
 
   function label(ts, bucket, spanS) {
     var d = new Date(ts * 1000);
-    if (bucket >= 86400) { return d.toLocaleDateString("en-US", { month: "short", day: "numeric" }); }
-    var time = d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
-    if (spanS > 86400) { return d.toLocaleDateString("en-US", { weekday: "short" }) + " " + time; }
-    return time;
+    if (bucket >= 86400) { return DAY.format(d); }
+    if (spanS > 86400) { return WEEKDAY.format(d) + " " + CLOCK.format(d); }
+    return CLOCK.format(d);
   }
+
+  function stamp(ts) { return STAMP.format(new Date(ts * 1000)); }
 
   function showMessage(kind, text) {
     var box = $("message");
@@ -63,6 +72,7 @@
   function baseOptions(stacked, yMoney, yMax) {
     return {
       animation: false,
+      normalized: true,
       responsive: true,
       maintainAspectRatio: false,
       interaction: { mode: "index", intersect: false },
@@ -87,22 +97,37 @@
     };
   }
 
+  var drawn = {};
+
   function drawChart(id, type, labels, datasets, options) {
     var chart = charts[id];
+    // An update that changes nothing this chart shows (a cache hit and the agreement chart)
+    // is skipped: comparing the numbers costs far less than redrawing them.
+    var signature = JSON.stringify([labels, datasets.map(function (d) { return [d.label, d.data]; })]);
+    if (chart && drawn[id] === signature) { return; }
+    drawn[id] = signature;
     if (!chart) {
       charts[id] = new Chart($(id), { type: type, data: { labels: labels, datasets: datasets }, options: options });
       return;
     }
     chart.data.labels = labels;
-    chart.data.datasets = datasets;
-    chart.options = options;
+    var current = chart.data.datasets;
+    var same = current.length === datasets.length && datasets.every(function (d, i) { return current[i].label === d.label; });
+    if (same) {
+      // Swap the numbers only: new dataset objects would rebuild every controller.
+      datasets.forEach(function (d, i) { current[i].data = d.data; });
+    } else {
+      chart.data.datasets = datasets;
+    }
     chart.update("none");
   }
 
-  function seriesSets(series, type, byTier) {
+  // Stacked areas rather than bars: hundreds of buckets draw as one path per series, which
+  // keeps a live update of a week of hourly buckets to a few milliseconds per chart.
+  function stackedAreas(series, byTier) {
     return Object.keys(series).map(function (name, i) {
       var c = colorFor(name, i, byTier);
-      return { label: name, data: series[name], backgroundColor: c, borderColor: c, borderWidth: type === "line" ? 2 : 0, pointRadius: 0, fill: false };
+      return { label: name, data: series[name], backgroundColor: c + "cc", borderColor: c, borderWidth: 1, pointRadius: 0, pointHitRadius: 4, fill: i === 0 ? "origin" : "-1", tension: 0 };
     });
   }
 
@@ -127,10 +152,10 @@
       { label: "GPT-4o counterfactual", data: s.series.cumulative_reference, borderColor: "#9aa1ae", backgroundColor: "rgba(154,161,174,0.15)", borderDash: [6, 4], borderWidth: 2, pointRadius: 0, fill: true },
       { label: "Actual spend", data: s.series.cumulative_spend, borderColor: "#2d6cdf", backgroundColor: "rgba(45,108,223,0.18)", borderWidth: 2, pointRadius: 0, fill: true }
     ], baseOptions(false, true));
-    drawChart("chart-model", "bar", labels, seriesSets(s.series.spend_by_model, "bar", false), baseOptions(true, true));
-    drawChart("chart-tiers", "bar", labels, seriesSets(shares(s.series.answers_by_tier), "bar", true), baseOptions(true, false, 1));
-    drawChart("chart-tier-spend", "bar", labels, seriesSets(s.series.spend_by_tier, "bar", true), baseOptions(true, true));
-    drawChart("chart-task", "bar", labels, seriesSets(s.series.spend_by_task, "bar", false), baseOptions(true, true));
+    drawChart("chart-model", "line", labels, stackedAreas(s.series.spend_by_model, false), baseOptions(true, true));
+    drawChart("chart-tiers", "line", labels, stackedAreas(shares(s.series.answers_by_tier), true), baseOptions(true, false, 1));
+    drawChart("chart-tier-spend", "line", labels, stackedAreas(s.series.spend_by_tier, true), baseOptions(true, true));
+    drawChart("chart-task", "line", labels, stackedAreas(s.series.spend_by_task, false), baseOptions(true, true));
     drawChart("chart-health", "line", labels, [
       { label: "cache hits", data: s.series.cache_hits, borderColor: "#2f9e6a", borderWidth: 2, pointRadius: 0 },
       { label: "failed attempts", data: s.series.failed, borderColor: "#e0793a", borderWidth: 2, pointRadius: 0 },
@@ -166,7 +191,7 @@
       c.shadow ? { cls: "", html: '<span class="pill">shadow</span>' } :
       c.attempt > 1 ? { cls: "", html: '<span class="pill">fallback #' + c.attempt + "</span>" } : "ok";
     return [
-      { cls: "text", html: escapeHtml(new Date(c.ts * 1000).toLocaleString("en-GB")) },
+      { cls: "text", html: escapeHtml(stamp(c.ts)) },
       { cls: "text", html: escapeHtml(c.model) }, c.tier || "", c.task || "",
       count(c.input_tokens) + " / " + count(c.output_tokens), money(c.usd),
       Math.round(c.latency_ms) + " ms", status
@@ -189,8 +214,7 @@
     table("table-recent", head, s.recent_calls.map(callRow), "No calls yet.");
     var alarms = s.tripwire.alarms;
     $("alarms").innerHTML = alarms.length ? "<ul>" + alarms.map(function (a) {
-      return "<li>" + escapeHtml(new Date(a.since * 1000).toLocaleString("en-GB")) + " to " +
-        escapeHtml(new Date(a.until * 1000).toLocaleString("en-GB")) + ": lower bound fell to " + pct(a.lowest) + "</li>";
+      return "<li>" + escapeHtml(stamp(a.since)) + " to " + escapeHtml(stamp(a.until)) + ": lower bound fell to " + pct(a.lowest) + "</li>";
     }).join("") + "</ul>" : '<p class="note">No alarm in this range (alarm when the Wilson lower bound of agreement falls below ' +
       pct(s.tripwire.threshold, 0) + " over at least " + s.tripwire.min_samples + " verdicts).</p>";
   }
@@ -222,7 +246,7 @@
     var began = window.performance ? performance.now() : 0;
     $("ledger-name").textContent = s.ledger;
     markRange(s.range && s.range.name);
-    var generated = new Date(s.generated_at * 1000).toLocaleString("en-GB");
+    var generated = stamp(s.generated_at);
     if (s.status !== "ok") {
       showMessage(s.status === "error" ? "error" : "empty", s.message);
       $("content").hidden = true;
@@ -271,6 +295,7 @@
     connect(range);
   }
 
+  window.__dashboardRender = render;
   var initial = JSON.parse($("initial").textContent);
   render(initial);
   if (live) {
