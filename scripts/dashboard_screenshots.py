@@ -40,7 +40,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     out = out.resolve()
-    end = time.time() // 3600 * 3600 + 1800  # the week up to now, so the page's "now" fits
+    end = time.time()  # the week up to now, as the page sees it
     with tempfile.TemporaryDirectory() as workdir:
         os.chdir(workdir)  # the page names the ledger as given: "usage.db"
         with Ledger("usage.db", queue_size=200_000, batch_size=5000) as ledger:
