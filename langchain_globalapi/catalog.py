@@ -50,6 +50,8 @@ def _default_catalog() -> Catalog:
     # Immutable (its tiers are a read-only view), so every caller can share it: pricing
     # runs on every call and must not rebuild the index each time.
     return Catalog(models=_BUILTIN, tiers=MappingProxyType(dict(DEFAULT_TIERS)))
+
+
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 
 

@@ -41,7 +41,7 @@ from langchain_globalapi.dashboard._page import live_page
 from langchain_globalapi.ledger.reader import LedgerReader
 from langchain_globalapi.ledger.summary import DEFAULT_RANGE, RANGES, summarize
 
-__all__ = ["TOKEN_COOKIE", "SummaryCache", "create_app"]
+__all__ = ["TOKEN_COOKIE", "create_app"]
 
 TOKEN_COOKIE = "globalapi_dashboard_token"  # noqa: S105 - a cookie name, not a secret
 
@@ -55,7 +55,7 @@ _SECURITY_HEADERS = {
 }
 
 
-class SummaryCache:
+class _SummaryCache:
     """One summary per range and ledger version, shared by every open page."""
 
     def __init__(self, reader: LedgerReader, max_age_s: float, **options: Any) -> None:
@@ -113,7 +113,7 @@ def create_app(
         >>> sorted(route.path for route in app.routes)
         ['/', '/api/events', '/api/summary', '/static']
     """
-    summaries = SummaryCache(reader, max_age_s=refresh_s, **summary_options)
+    summaries = _SummaryCache(reader, max_age_s=refresh_s, **summary_options)
 
     async def current(range_name: str) -> str:
         version = await anyio.to_thread.run_sync(reader.version)
@@ -151,8 +151,8 @@ def create_app(
     if trusted_hosts is not None:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts))
     if token is not None:
-        middleware.append(Middleware(TokenGate, token=token))
-    middleware.append(Middleware(SecurityHeaders))
+        middleware.append(Middleware(_TokenGate, token=token))
+    middleware.append(Middleware(_SecurityHeaders))
     app = Starlette(
         routes=[
             Route("/", page),
@@ -166,7 +166,7 @@ def create_app(
     return app
 
 
-class SecurityHeaders:
+class _SecurityHeaders:
     """Adds a strict Content-Security-Policy and friends to every response."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -195,7 +195,7 @@ URL that <code>globalapi dashboard</code> printed when it started (it ends in
 <code>?token=...</code>).</p></body></html>"""
 
 
-class TokenGate:
+class _TokenGate:
     """Lets a request through only with the access token (query, cookie or bearer header)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:

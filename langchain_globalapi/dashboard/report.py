@@ -62,7 +62,13 @@ def report_summary(
     range_name: str | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """The figures of a report, as a JSON-ready dict (what `globalapi report --json` prints)."""
+    """The figures of a report, as a JSON-ready dict (what `globalapi report --json` prints).
+
+    Example:
+        >>> import os, tempfile
+        >>> report_summary(os.path.join(tempfile.mkdtemp(), "usage.db"))["status"]
+        'empty'
+    """
     if since is not None and until is not None and since >= until:
         msg = "--since must be before --until"
         raise LedgerError(msg)

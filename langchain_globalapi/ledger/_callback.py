@@ -19,6 +19,19 @@ class LedgerCallback(BillingHandler):
 
     For code that attaches handlers through `config["callbacks"]`; `Ledger.as_callback()`
     makes one. `get_globalapi_callback(ledger=...)` and the wrappers' `ledger=` do the same.
+
+    Example:
+        >>> import os, tempfile
+        >>> from langchain_globalapi import ChatGlobalAPI
+        >>> from langchain_globalapi.ledger import Ledger
+        >>> from langchain_globalapi.testing import FakeOpenAIServer
+        >>> ledger = Ledger(os.path.join(tempfile.mkdtemp(), "usage.db"))
+        >>> with FakeOpenAIServer() as server:
+        ...     llm = ChatGlobalAPI(api_key="k", base_url=server.base_url)
+        ...     _ = llm.invoke("Hi", config={"callbacks": [LedgerCallback(ledger)]})
+        >>> ledger.flush(), ledger.stats().written
+        (True, 1)
+        >>> ledger.close()
     """
 
     def __init__(

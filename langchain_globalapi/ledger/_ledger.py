@@ -81,6 +81,15 @@ class LedgerStats:
         queued: Events waiting on the queue right now.
         failed_writes: Batches that failed to write (each is retried).
         last_error: The last write error, if any.
+
+    Example:
+        >>> import os, tempfile
+        >>> with Ledger(os.path.join(tempfile.mkdtemp(), "usage.db")) as ledger:
+        ...     ledger.record_verdict("request-1", agree=True)
+        ...     _ = ledger.flush()
+        ...     stats = ledger.stats()
+        >>> stats.written, stats.dropped, stats.last_error
+        (1, 0, None)
     """
 
     written: int

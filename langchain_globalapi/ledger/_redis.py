@@ -142,7 +142,14 @@ def _event(event: CallRow | VerdictRow, retention: Retention) -> str:
 
 
 class RedisLedgerStore:
-    """Writes batches of ledger events to Redis in one atomic script per batch."""
+    """Writes batches of ledger events to Redis in one atomic script per batch.
+
+    Example:
+        >>> RedisLedgerStore(
+        ...     "redis://127.0.0.1:1/0", Retention(), prefix="p", dedupe_window_s=60
+        ... ).describe()
+        'redis://127.0.0.1:1/0'
+    """
 
     def __init__(
         self, url: str, retention: Retention, *, prefix: str, dedupe_window_s: float,

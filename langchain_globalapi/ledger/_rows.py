@@ -99,7 +99,15 @@ def _finite(value: float | None, default: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class CallRow:
-    """One billed call as the ledger stores it (no prompt or answer text)."""
+    """One billed call as the ledger stores it (no prompt or answer text).
+
+    Example:
+        >>> from langchain_globalapi.costs import BilledCall, price_usage
+        >>> cost = price_usage({"input_tokens": 1000, "output_tokens": 100}, "gpt-4o")
+        >>> row = CallRow.from_call(BilledCall("c1", "r1", 1.7e9, 640.0, "gpt-4o", cost=cost))
+        >>> row.cost_nusd, row.counters()[METRIC_INDEX["answered"]]
+        (3500000, 1)
+    """
 
     call_id: str
     ts: float
@@ -219,7 +227,12 @@ CALL_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(CallRow))
 
 @dataclass(frozen=True, slots=True)
 class VerdictRow:
-    """A tripwire verdict on the answer to `request_id`, arriving after the call was billed."""
+    """A tripwire verdict on the answer to `request_id`, arriving after the call was billed.
+
+    Example:
+        >>> VerdictRow("request-1", ts=0.0, agree=False).counters()[METRIC_INDEX["verdicts"]]
+        1
+    """
 
     request_id: str
     ts: float
@@ -242,7 +255,12 @@ class VerdictRow:
 
 @dataclass(frozen=True, slots=True)
 class TextRow:
-    """The prompt and answer of a call, stored only when the ledger was opened with text on."""
+    """The prompt and answer of a call, stored only when the ledger was opened with text on.
+
+    Example:
+        >>> TextRow("c1", prompt="2+2?", answer="4").answer
+        '4'
+    """
 
     call_id: str
     prompt: str | None

@@ -130,6 +130,14 @@ class SQLiteLedgerStore:
 
     The file and its schema are created at construction, so a bad path fails there;
     the connection used for writing is opened by the thread that writes.
+
+    Example:
+        >>> import os, tempfile
+        >>> from langchain_globalapi.ledger._rows import VerdictRow
+        >>> store = SQLiteLedgerStore(os.path.join(tempfile.mkdtemp(), "usage.db"))
+        >>> store.write([VerdictRow("q1", 0.0, True), VerdictRow("q1", 1.0, False)])
+        (1, 1)
+        >>> store.close()
     """
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 10.0) -> None:

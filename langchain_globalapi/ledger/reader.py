@@ -22,7 +22,13 @@ __all__ = ["LedgerReader", "RollupRow", "open_reader"]
 
 @dataclass(frozen=True, slots=True)
 class RollupRow:
-    """The counters of one bucket for one value of one dimension (see `_rows.METRICS`)."""
+    """The counters of one bucket for one value of one dimension (see `_rows.METRICS`).
+
+    Example:
+        >>> row = RollupRow(bucket=3600, dim="model", value="gpt-4o", counters=(2, 2))
+        >>> row.dim, row.counters[0]
+        ('model', 2)
+    """
 
     bucket: int
     dim: str

@@ -254,6 +254,16 @@ def summarize(
     Returns:
         A dict with `status` ("ok", "empty" or "error"), `message`, `range`, `totals`,
         `series`, `models`, `tiers`, `tasks`, `tripwire`, `top_calls` and `recent_calls`.
+
+    Example:
+        >>> import os, tempfile
+        >>> from langchain_globalapi.ledger import Ledger, open_reader
+        >>> path = os.path.join(tempfile.mkdtemp(), "usage.db")
+        >>> with Ledger(path) as ledger:
+        ...     ledger.record_verdict("request-1", agree=True)
+        >>> summary = summarize(open_reader(path), range_name="24h")
+        >>> summary["status"], summary["range"]["bucket_s"], summary["tripwire"]["verdicts"]
+        ('ok', 3600, 1)
     """
     now = time.time() if now is None else now
     name = range_name if range_name in RANGES else DEFAULT_RANGE
