@@ -43,14 +43,19 @@ def _wait_rendered(page: Any, renders: int = 1) -> None:
     page.wait_for_function(f"Number(document.body.dataset.renders) >= {renders}")
 
 
+def _open(page: Any, server: DashboardServer, renders: int = 1) -> DashboardServer:
+    """Load the page; `renders=2` also waits for the live stream's first summary."""
+    page.goto(server.url)
+    _wait_rendered(page, renders)
+    return server
+
+
 def test_the_counter_equals_the_ledgers_total_to_the_cent(
     tmp_path: Path, serve: Serve, page: Any
 ) -> None:
     path = tmp_path / "usage.db"
     total = write_calls(path, 400, at=time.time() - 3600)
-    server = serve(path)
-    page.goto(server.url)
-    _wait_rendered(page)
+    _open(page, serve(path))
     assert total > 10  # dollars and cents on the counter
     assert _counter(page) == _cents(total)
 
@@ -60,9 +65,7 @@ def test_a_call_written_while_the_page_is_open_appears_without_a_reload(
 ) -> None:
     path = tmp_path / "usage.db"
     before = write_calls(path, 40, at=time.time() - 600)
-    server = serve(path)
-    page.goto(server.url)
-    _wait_rendered(page, 2)  # the embedded summary, then the live stream's first one
+    _open(page, serve(path), 2)  # the embedded summary, then the live stream's first one
     assert _to_the_cent(_counter(page), before)
     page.evaluate("window.__sameDocument = true")
     added = write_calls(path, 25, at=time.time(), first_id=1000)
@@ -76,9 +79,7 @@ def test_the_range_selector_shows_only_that_range(tmp_path: Path, serve: Serve, 
     path = tmp_path / "usage.db"
     old = write_calls(path, 30, at=time.time() - 3 * 86400)
     recent = write_calls(path, 10, at=time.time() - 600, first_id=500)
-    server = serve(path)
-    page.goto(server.url)
-    _wait_rendered(page, 2)
+    _open(page, serve(path), 2)
     assert _to_the_cent(_counter(page), old + recent)
     page.click("button[data-range='1h']")
     _wait_counter(page, recent)
@@ -87,9 +88,7 @@ def test_the_range_selector_shows_only_that_range(tmp_path: Path, serve: Serve, 
 
 
 def test_an_empty_ledger_shows_a_clear_message(tmp_path: Path, serve: Serve, page: Any) -> None:
-    server = serve(tmp_path / "not-yet.db")
-    page.goto(server.url)
-    _wait_rendered(page)
+    _open(page, serve(tmp_path / "not-yet.db"))
     message = page.locator("#message")
     assert message.is_visible()
     assert "No calls recorded yet" in message.inner_text()
@@ -102,9 +101,7 @@ def test_a_corrupted_ledger_file_shows_a_clear_message(
 ) -> None:
     path = tmp_path / "usage.db"
     path.write_bytes(b"this is not a database " * 500)
-    server = serve(path)
-    page.goto(server.url)
-    _wait_rendered(page)
+    _open(page, serve(path))
     text = page.locator("#message").inner_text()
     assert "The ledger cannot be read" in text
     assert "is not a readable ledger" in text
@@ -115,9 +112,7 @@ def test_an_unreachable_redis_ledger_shows_a_clear_message(serve: Serve, page: A
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = serve(f"redis://127.0.0.1:{port}/0")
-    page.goto(server.url)
-    _wait_rendered(page)
+    _open(page, serve(f"redis://127.0.0.1:{port}/0"))
     text = page.locator("#message").inner_text()
     assert f"cannot reach the Redis ledger at redis://127.0.0.1:{port}/0" in text
     assert "start redis-server" in text
@@ -127,9 +122,7 @@ def test_the_page_recovers_when_the_ledger_becomes_readable(
     tmp_path: Path, serve: Serve, page: Any
 ) -> None:
     path = tmp_path / "usage.db"
-    server = serve(path)
-    page.goto(server.url)
-    _wait_rendered(page)
+    _open(page, serve(path))
     assert page.locator("#content").is_hidden()
     total = write_calls(path, 5, at=time.time())
     page.wait_for_function("document.body.dataset.status === 'ok'")

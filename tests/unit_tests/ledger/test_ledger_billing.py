@@ -94,13 +94,18 @@ def test_a_routers_ledger_records_the_tier_and_score(
     assert summary["recent_calls"][0]["model"] == PRO
 
 
+def _rate_limited_then_rescued(server: FakeOpenAIServer, ledger: Ledger) -> dict[str, Any]:
+    """Flash answers 429, the chain falls back to Pro; the ledger's rows per model."""
+    server.inject(FLASH, Fault.rate_limit())
+    chain = FallbackChatModel([_model(server, FLASH), _model(server, PRO)], ledger=ledger)
+    chain.invoke("hi")
+    return _rows(_summary(ledger), "models")
+
+
 def test_a_fallback_chains_ledger_counts_the_rate_limit_per_model(
     fake_server: FakeOpenAIServer, ledger: Ledger
 ) -> None:
-    fake_server.inject(FLASH, Fault.rate_limit())
-    chain = FallbackChatModel([_model(fake_server, FLASH), _model(fake_server, PRO)], ledger=ledger)
-    chain.invoke("hi")
-    models = _rows(_summary(ledger), "models")
+    models = _rate_limited_then_rescued(fake_server, ledger)
     assert (models[FLASH]["failed"], models[FLASH]["rate_limited"]) == (1, 1)
     assert (models[PRO]["answered"], models[PRO]["failed"]) == (1, 0)
 
@@ -113,12 +118,14 @@ def test_a_fallback_chains_ledger_counts_the_rate_limit_per_model(
 def test_an_answer_from_the_second_member_counts_as_served_by_a_fallback(
     fake_server: FakeOpenAIServer, ledger: Ledger
 ) -> None:
-    fake_server.inject(FLASH, Fault.rate_limit())
-    chain = FallbackChatModel([_model(fake_server, FLASH), _model(fake_server, PRO)], ledger=ledger)
-    chain.invoke("hi")
-    models = _rows(_summary(ledger), "models")
-    assert (models[FLASH]["failed"], models[FLASH]["rate_limited"]) == (1, 1)
-    assert (models[PRO]["answered"], models[PRO]["fallback_served"]) == (1, 1)
+    assert _rate_limited_then_rescued(fake_server, ledger)[PRO]["fallback_served"] == 1
+
+
+def _assert_one_hit_at_zero(ledger: Ledger, first_answer: Any) -> None:
+    totals = _summary(ledger)["totals"]
+    assert (totals["calls"], totals["cache_hits"]) == (2, 1)
+    assert Decimal(totals["spend_usd"]) == Decimal(first_answer.response_metadata["cost"]["usd"])
+    assert totals["saved_by_cache_usd"] == totals["spend_usd"]
 
 
 def test_a_cache_hit_is_written_at_zero_with_its_saving(
@@ -128,10 +135,7 @@ def test_a_cache_hit_is_written_at_zero_with_its_saving(
     with get_globalapi_callback(ledger=ledger):
         first = model.invoke("same question")
         model.invoke("same question")
-    totals = _summary(ledger)["totals"]
-    assert (totals["calls"], totals["cache_hits"]) == (2, 1)
-    assert Decimal(totals["spend_usd"]) == Decimal(first.response_metadata["cost"]["usd"])
-    assert totals["saved_by_cache_usd"] == totals["spend_usd"]
+    _assert_one_hit_at_zero(ledger, first)
 
 
 @pytest.mark.xfail(
@@ -145,10 +149,7 @@ def test_a_cache_wrappers_own_ledger_receives_its_hits(
     model = CachedChatModel(_model(fake_server), cache=ExactCache(InMemoryStore()), ledger=ledger)
     first = model.invoke("same question")
     model.invoke("same question")
-    totals = _summary(ledger)["totals"]
-    assert (totals["calls"], totals["cache_hits"]) == (2, 1)
-    assert Decimal(totals["spend_usd"]) == Decimal(first.response_metadata["cost"]["usd"])
-    assert totals["saved_by_cache_usd"] == totals["spend_usd"]
+    _assert_one_hit_at_zero(ledger, first)
 
 
 def test_a_ledger_callback_in_config_bills_every_call_below_it(
