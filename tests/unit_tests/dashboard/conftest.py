@@ -60,9 +60,12 @@ def serve() -> Iterator[Callable[..., DashboardServer]]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's chromium, headless, driven by Playwright (a fresh profile directory per launch).
+
+    Module scope: Playwright's sync API keeps an event loop running in this thread while it
+    is open, which later async tests of the session must not find.
 
     Skips (visibly) when chromium or Playwright is missing, unless GLOBALAPI_REQUIRE_BROWSER=1
     (CI), where that is a failure.
