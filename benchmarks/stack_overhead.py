@@ -1,4 +1,4 @@
-"""What the whole stack (cache -> router -> fallback -> model) adds to a cache miss, and its throughput.
+"""What the stack (cache -> router -> fallback -> model) adds to a cache miss; its throughput.
 
 Run from the repo root with the venv active:
 
@@ -143,7 +143,8 @@ def throughput(models: dict[str, Any], requests: int, concurrency: int) -> dict[
         return out
 
     per_round = asyncio.run(rounds())
-    bare_rps, stack_rps = statistics.median(per_round["bare"]), statistics.median(per_round["stack"])
+    bare_rps = statistics.median(per_round["bare"])
+    stack_rps = statistics.median(per_round["stack"])
     return {
         "concurrency": concurrency,
         "requests": requests,

@@ -30,7 +30,7 @@ Example:
     >>> chain.invoke([])
     Traceback (most recent call last):
     ...
-    langchain_globalapi.errors.EmptyInputError: FallbackChatModel got an empty message list: ...
+    langchain_globalapi.errors.EmptyInputError: FallbackChatModel got an empty list of messages: ...
 """
 
 from __future__ import annotations
@@ -50,11 +50,12 @@ from langchain_core.tools import BaseTool
 from pydantic import Field, PrivateAttr, model_validator
 
 from langchain_globalapi._billing import WRAPPER_MARKER, BillingHandler
+from langchain_globalapi._inputs import ensure_messages
 from langchain_globalapi._pricing import BilledCall, price_message
 from langchain_globalapi._runs import WrapperRunMixin, as_wrapper_message, child_config, model_id_of
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.errors import CacheConfigError, EmptyInputError, GlobalAPIError
+from langchain_globalapi.errors import CacheConfigError, GlobalAPIError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -71,20 +72,6 @@ __all__ = [
 InnerKind = Literal["single", "chain", "any"]
 RunManager = CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None
 ToolLike = dict[str, Any] | type | Callable[..., Any] | BaseTool
-
-
-def ensure_messages(messages: Sequence[BaseMessage], *, owner: str) -> None:
-    """Refuse an empty message list before anything is called or cached.
-
-    Example:
-        >>> ensure_messages([], owner="Router")
-        Traceback (most recent call last):
-        ...
-        langchain_globalapi.errors.EmptyInputError: Router got an empty message list: ...
-    """
-    if not messages:
-        msg = f"{owner} got an empty message list: pass at least one message"
-        raise EmptyInputError(msg)
 
 
 def innermost(runnable: Runnable[Any, Any]) -> Runnable[Any, Any]:
@@ -228,7 +215,7 @@ class WrapperChatModel(WrapperRunMixin, BaseChatModel):
         return config
 
     def _check_input(self, messages: Sequence[BaseMessage]) -> None:
-        ensure_messages(messages, owner=type(self).__name__)
+        ensure_messages(messages, type(self).__name__)
 
     def answer_copy(self, message: BaseMessage, **stamps: Any) -> AIMessage:
         """The wrapper's copy of an inner answer, with `stamps` added to its metadata.

@@ -453,16 +453,24 @@ class Catalog:
 def fetch_model_ids(*, api_key: str, base_url: str, timeout_s: float = 10.0) -> list[str]:
     """The model ids an OpenAI-compatible gateway lists at `GET {base_url}/models`.
 
+    No `OPENAI_*` setting is read or sent.
+
+    Raises:
+        EndpointUnreachableError: No connection could be made to `base_url`.
+        MalformedResponseError: The endpoint answered with an HTML page or non-JSON body.
+
     Example:
         >>> from langchain_globalapi.testing import FakeOpenAIServer
         >>> with FakeOpenAIServer() as server:
         ...     "gpt-4o" in fetch_model_ids(api_key="k", base_url=server.base_url)
         True
     """
-    import openai  # noqa: PLC0415 - only this lookup needs the SDK
+    from langchain_globalapi._failures import translate, typed_errors  # noqa: PLC0415
+    from langchain_globalapi._http import check_base_url, sdk_clients  # noqa: PLC0415
 
-    client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
-    try:
+    check_base_url(base_url, "globalapi models")
+    client, _ = sdk_clients(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
+    with typed_errors(
+        lambda error: translate(error, model=None, base_url=base_url, request_timeout_s=timeout_s)
+    ):
         return sorted(model.id for model in client.models.list())
-    finally:
-        client.close()

@@ -16,22 +16,67 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai.chat_models.base import BaseChatOpenAI
-from pydantic import ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from langchain_globalapi._billing import CALL_ID_KEY, new_call_id
+from langchain_globalapi._failures import typed_errors
+from langchain_globalapi._guard import (
+    CallGuard,
+    aguard_stream,
+    check_request_timeout,
+    check_seconds,
+    guard_stream,
+    within,
+)
+from langchain_globalapi._http import (
+    DEFAULT_BASE_URL,
+    check_gateway_settings,
+    deadline_scope,
+    httpx,
+    sdk_clients_of,
+    shortest_timeout,
+)
+from langchain_globalapi._inputs import ensure_messages
 from langchain_globalapi._pricing import price_usage
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.errors import MissingAPIKeyError, ModelNotFoundError
+from langchain_globalapi.errors import MalformedResponseError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "ChatGlobalAPI"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CHUNK_TIMEOUT_S",
+    "DEFAULT_CONNECT_TIMEOUT_S",
+    "DEFAULT_MODEL",
+    "DEFAULT_REQUEST_TIMEOUT_S",
+    "DEFAULT_TOTAL_TIMEOUT_S",
+    "ChatGlobalAPI",
+]
 
-DEFAULT_BASE_URL = "https://global-apis.com/v1"
 DEFAULT_MODEL = "deepseek-ai/DeepSeek-V4-Flash"
 PROVIDER = "globalapi"
+
+#: Per HTTP attempt: the longest wait for a non-streamed answer (and between its bytes).
+DEFAULT_REQUEST_TIMEOUT_S = 120.0
+#: Per HTTP attempt: the longest wait for a connection to the endpoint.
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+#: The longest a stream may stay silent, before its first chunk or between two.
+DEFAULT_CHUNK_TIMEOUT_S = 60.0
+#: The longest a whole call may take, the SDK's retries and a whole stream included.
+DEFAULT_TOTAL_TIMEOUT_S = 600.0
+
+
+def _default_request_timeout() -> httpx.Timeout:
+    return httpx.Timeout(DEFAULT_REQUEST_TIMEOUT_S, connect=DEFAULT_CONNECT_TIMEOUT_S)
 
 
 class ChatGlobalAPI(BaseChatOpenAI):
@@ -60,8 +105,14 @@ class ChatGlobalAPI(BaseChatOpenAI):
             `OPENAI_API_KEY`. Missing: construction raises `MissingAPIKeyError`.
         base_url: str
             Default `https://global-apis.com/v1`, or `GLOBAL_API_BASE`.
-        timeout: float | None
-            Timeout for requests.
+        timeout: float | httpx.Timeout | None
+            Per HTTP attempt: default 120 s to answer, 10 s to connect.
+        chunk_timeout_s: float | None
+            Longest silence of a stream, before its first chunk or between two
+            (default 60 s).
+        total_timeout_s: float | None
+            Longest a whole call may take, the SDK's retries and a whole stream included
+            (default 600 s). Past any limit the call raises `CallTimeoutError`.
         max_retries: int | None
             The openai SDK's retries (set 0 inside a `FallbackChatModel`).
         catalog: Catalog | None
@@ -126,6 +177,16 @@ class ChatGlobalAPI(BaseChatOpenAI):
         `additional_kwargs["reasoning_content"]` and shows as a reasoning block in
         `msg.content_blocks`.
 
+    Errors:
+        Each names the model and the base URL (all in `langchain_globalapi.errors`):
+        `MalformedResponseError` for a 200 that is not an answer (empty or null
+        `choices`, not JSON, an HTML page; `EmptyResponseError` for a stream without an
+        answer), `CallTimeoutError` past a timeout, `EndpointUnreachableError` when
+        nothing answers at the base URL, `ModelNotFoundError` for an id the gateway
+        rejects, `EmptyInputError` for an empty message list (nothing is sent). The
+        first three are LangChain's `ModelAPIError`, `ModelTimeoutError` and
+        `ModelConnectionError`, so a `FallbackChatModel` moves on after them.
+
     Example:
         >>> from langchain_globalapi.testing import FakeOpenAIServer
         >>> with FakeOpenAIServer() as server:
@@ -149,6 +210,22 @@ class ChatGlobalAPI(BaseChatOpenAI):
     # otherwise fill these too and make the model unserializable.
     openai_api_key: SecretStr | None = None
     openai_api_base: str | None = None
+    # Re-declared without their OPENAI_* defaults: an OpenAI account's org id and proxy
+    # are no business of another gateway.
+    openai_organization: str | None = Field(default=None, alias="organization")
+    """Sent as `OpenAI-Organization` only when given here (never from `OPENAI_ORG_ID`)."""
+    openai_proxy: str | None = None
+    """An explicit proxy URL (never from `OPENAI_PROXY`; `HTTPS_PROXY` applies as usual)."""
+    request_timeout: float | tuple[float, float] | Any | None = Field(
+        default_factory=_default_request_timeout, alias="timeout"
+    )
+    """Per HTTP attempt: seconds, an `httpx.Timeout`, or None (default 120 s, connect 10 s)."""
+    chunk_timeout_s: float | None = Field(default=DEFAULT_CHUNK_TIMEOUT_S, exclude=True)
+    """Longest silence of a stream, before its first chunk or between two (None: no limit)."""
+    total_timeout_s: float | None = Field(default=DEFAULT_TOTAL_TIMEOUT_S, exclude=True)
+    """Longest a whole call may take, retries and stream included (None: no limit)."""
+    stream_chunk_timeout: float | None = Field(default=None, exclude=True)
+    """langchain-openai's async-only chunk timeout, off: `chunk_timeout_s` does its job."""
     use_responses_api: bool | None = False
     """The gateway speaks Chat Completions; `/v1/responses` is opt-in."""
     catalog: Catalog | None = Field(default=None, exclude=True)
@@ -180,22 +257,31 @@ class ChatGlobalAPI(BaseChatOpenAI):
         # base URLs would share answers.
         return f"{super()._get_llm_string(stop=stop, **kwargs)}---base_url={self.api_base}"
 
+    @field_validator("chunk_timeout_s", "total_timeout_s")
+    @classmethod
+    def _check_seconds(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_seconds(value, str(info.field_name))
+
+    @field_validator("request_timeout")
+    @classmethod
+    def _check_request_timeout(cls, value: Any) -> Any:
+        return check_request_timeout(value)
+
     @model_validator(mode="after")
     def validate_environment(self) -> Self:
         """Fail fast without a key, then build the SDK clients with it explicitly."""
-        key = self.api_key.get_secret_value() if self.api_key is not None else ""
-        if not key:
-            msg = (
-                "GLOBAL_API_KEY is not set: export GLOBAL_API_KEY=<your key> or pass "
-                "api_key=... to ChatGlobalAPI. (OPENAI_API_KEY is never used for Global API.)"
-            )
-            raise MissingAPIKeyError(msg)
-        # Pass the key and URL explicitly so the SDK never falls back to OPENAI_API_KEY.
-        self.openai_api_key = self.api_key
-        self.openai_api_base = self.api_base
+        check_gateway_settings(self, "ChatGlobalAPI")
         if self.stream_usage is None:
             self.stream_usage = True
+        if self.client is None or self.async_client is None:
+            self.root_client, self.root_async_client = sdk_clients_of(self)
+            self.client = self.root_client.chat.completions
+            self.async_client = self.root_async_client.chat.completions
+        # The parent reads OPENAI_ORG_ID into the organization (it only builds clients
+        # when none are set, so nothing would send it; keep the field honest too).
+        organization = self.openai_organization
         BaseChatOpenAI.validate_environment(self)  # type: ignore[operator]
+        self.openai_organization = organization
         return self
 
     # --- results -------------------------------------------------------------------
@@ -212,6 +298,7 @@ class ChatGlobalAPI(BaseChatOpenAI):
         response: dict[str, Any] | openai.BaseModel,
         generation_info: dict[str, Any] | None = None,
     ) -> ChatResult:
+        self._check_completion(response)
         result = super()._create_chat_result(response, generation_info)
         choices = (
             response.get("choices")
@@ -236,6 +323,28 @@ class ChatGlobalAPI(BaseChatOpenAI):
                 message.response_metadata["cost"] = cost
         return result
 
+    def _check_completion(self, response: object) -> None:
+        # A 200 that is not a chat completion is a server fault, reported as one error
+        # (the parent raises IndexError, TypeError or ValueError, depending).
+        where = f"{self.model_name} at {self.api_base}"
+        if not isinstance(response, dict | openai.BaseModel):
+            problem = f"a {type(response).__name__} body, not JSON: {str(response)[:80]!r}"
+        else:
+            # Attributes, not model_dump(): a parsed structured output may not dump cleanly.
+            def field(name: str) -> Any:
+                if isinstance(response, dict):
+                    return response.get(name)
+                return getattr(response, name, None)
+
+            if error := field("error"):
+                problem = f"an error with status 200: {str(error)[:200]}"
+            elif not (choices := field("choices")):
+                problem = f"no choices (choices={choices!r})"
+            else:
+                return
+        msg = f"{where} answered with {problem}: a server fault"
+        raise MalformedResponseError(msg, model=self.model_name, base_url=self.api_base)
+
     def _convert_chunk_to_generation_chunk(
         self,
         chunk: dict[str, Any],
@@ -258,14 +367,30 @@ class ChatGlobalAPI(BaseChatOpenAI):
                 message.response_metadata["cost"] = cost
         return generation
 
-    # --- errors ----------------------------------------------------------------------
+    # --- calls: limits, typed errors, empty input ------------------------------------------
 
-    def _model_not_found(self, error: openai.NotFoundError) -> ModelNotFoundError:
-        msg = (
-            f"model {self.model_name!r} was rejected by {self.api_base} ({error.status_code}: "
-            f"{error.message}). Check the id with `globalapi models`; ids are case-sensitive."
+    def _guard(self, timeout: httpx.Timeout) -> CallGuard:
+        return CallGuard.start(
+            model=self.model_name,
+            base_url=self.api_base,
+            request_timeout_s=timeout.read,
+            chunk_timeout_s=self.chunk_timeout_s,
+            total_timeout_s=self.total_timeout_s,
         )
-        return ModelNotFoundError(msg, model=self.model_name, base_url=self.api_base)
+
+    def _timeout(self, kwargs: dict[str, Any], *, streaming: bool) -> httpx.Timeout:
+        """This call's SDK timeout: the model's own, shortened by a per-call `timeout=`.
+
+        A stream's reads also wait at most `chunk_timeout_s`: the longest silence, the
+        first chunk included. A per-call timeout (a FallbackChatModel passes the time its
+        deadline leaves) can shorten these limits, never lengthen them.
+        """
+        own: Any = self.request_timeout
+        timeout = httpx.Timeout(own)
+        if streaming and self.chunk_timeout_s is not None:
+            timeout = shortest_timeout(timeout, httpx.Timeout(None, read=self.chunk_timeout_s))
+        given = kwargs.get("timeout")
+        return timeout if given is None else shortest_timeout(timeout, httpx.Timeout(given))
 
     def _generate(
         self,
@@ -274,10 +399,13 @@ class ChatGlobalAPI(BaseChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        try:
-            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except openai.NotFoundError as error:
-            raise self._model_not_found(error) from error
+        ensure_messages(messages, "ChatGlobalAPI")
+        timeout = self._timeout(kwargs, streaming=False)
+        guard = self._guard(timeout)
+        with typed_errors(guard.typed), deadline_scope(guard.sync_deadline):
+            return super()._generate(
+                messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+            )
 
     async def _agenerate(
         self,
@@ -286,10 +414,16 @@ class ChatGlobalAPI(BaseChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        try:
-            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except openai.NotFoundError as error:
-            raise self._model_not_found(error) from error
+        ensure_messages(messages, "ChatGlobalAPI")
+        timeout = self._timeout(kwargs, streaming=False)
+        guard = self._guard(timeout)
+        call = super()._agenerate(
+            messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+        )
+        with typed_errors(
+            lambda error: guard.past_deadline() if guard.fired(error) else guard.typed(error)
+        ):
+            return await within(call, guard.remaining_s())
 
     def _stream(
         self,
@@ -298,12 +432,12 @@ class ChatGlobalAPI(BaseChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        try:
-            yield from _stamped(
-                super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
-            )
-        except openai.NotFoundError as error:
-            raise self._model_not_found(error) from error
+        ensure_messages(messages, "ChatGlobalAPI")
+        timeout = self._timeout(kwargs, streaming=True)
+        stream = super()._stream(
+            messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+        )
+        yield from _stamped(guard_stream(self._guard(timeout), stream))
 
     async def _astream(
         self,
@@ -312,17 +446,18 @@ class ChatGlobalAPI(BaseChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        try:
-            call_id: str | None = new_call_id()
-            async for chunk in super()._astream(
-                messages, stop=stop, run_manager=run_manager, **kwargs
-            ):
-                if call_id is not None:
-                    chunk.message.response_metadata[CALL_ID_KEY] = call_id
-                    call_id = None
-                yield chunk
-        except openai.NotFoundError as error:
-            raise self._model_not_found(error) from error
+        ensure_messages(messages, "ChatGlobalAPI")
+        timeout = self._timeout(kwargs, streaming=True)
+        stream = super()._astream(
+            messages, stop=stop, run_manager=run_manager, **{**kwargs, "timeout": timeout}
+        )
+        call_id: str | None = new_call_id()
+        async for chunk in aguard_stream(self._guard(timeout), stream):
+            if call_id is not None:
+                # The billing id rides on the first chunk only (see `_stamped`).
+                chunk.message.response_metadata[CALL_ID_KEY] = call_id
+                call_id = None
+            yield chunk
 
     # --- offline token counting ----------------------------------------------------------
 

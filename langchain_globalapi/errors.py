@@ -17,20 +17,32 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import openai
-from langchain_core.exceptions import ModelError, ModelRateLimitError
+from langchain_core.exceptions import (
+    ModelAPIError,
+    ModelConnectionError,
+    ModelError,
+    ModelRateLimitError,
+    ModelTimeoutError,
+)
 
 __all__ = [
     "AllModelsFailedError",
     "AllModelsRateLimitedError",
+    "AnswerCheckError",
     "BudgetExceededError",
     "BudgetUnavailableError",
     "CacheConfigError",
+    "CallTimeoutError",
     "CatalogError",
     "EmptyInputError",
+    "EmptyResponseError",
+    "EndpointUnreachableError",
     "GlobalAPIError",
     "GoldenSetError",
+    "InvalidBaseURLError",
     "InvalidSettingError",
     "LedgerError",
+    "MalformedResponseError",
     "MidStreamError",
     "MissingAPIKeyError",
     "ModelNotFoundError",
@@ -93,6 +105,72 @@ class ModelNotFoundError(GlobalAPIError, LookupError):
         self.base_url = base_url
 
 
+class InvalidBaseURLError(GlobalAPIError, ValueError):
+    """A base URL that is not an http(s) URL with a host (e.g. a missing `https://`)."""
+
+
+class EmptyInputError(GlobalAPIError, ValueError):
+    """A model was asked to answer an empty list of messages: nothing was sent or billed."""
+
+
+class MalformedResponseError(GlobalAPIError, ModelAPIError):
+    """The endpoint answered with something that is not a chat completion (a server fault).
+
+    Empty or null `choices`, a body that is not JSON, an HTML page with status 200, a
+    garbled stream: a `FallbackChatModel` moves on to its next member. `model` and
+    `base_url` say which model and endpoint answered (None when unknown).
+    """
+
+    is_retryable = True
+
+    def __init__(
+        self, message: str, *, model: str | None = None, base_url: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.base_url = base_url
+
+
+class EmptyResponseError(MalformedResponseError):
+    """A stream ended without an answer: no text, no tool call, not even a finish reason."""
+
+
+class CallTimeoutError(GlobalAPIError, ModelTimeoutError, TimeoutError):
+    """A model call ran past one of its timeouts; the model and base URL are in the message.
+
+    `timeout` says which limit fired: `"request"` (`timeout=`, one HTTP attempt),
+    `"chunk"` (`chunk_timeout_s`, silence inside a stream) or `"total"`
+    (`total_timeout_s`, the whole call with its retries); `timeout_s` is its value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        timeout: str,
+        timeout_s: float | None,
+        model: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+        self.timeout_s = timeout_s
+        self.model = model
+        self.base_url = base_url
+
+
+class EndpointUnreachableError(GlobalAPIError, ModelConnectionError, ConnectionError):
+    """No connection could be made to `base_url` (DNS, refused, TLS, connect timeout).
+
+    Usually a wrong `base_url=` / `GLOBAL_API_BASE`, or no network; the message names the URL.
+    """
+
+    def __init__(self, message: str, *, base_url: str, model: str | None = None) -> None:
+        super().__init__(message)
+        self.base_url = base_url
+        self.model = model
+
+
 class BudgetExceededError(GlobalAPIError):
     """A hard spend limit is reached; `limits` lists which."""
 
@@ -107,10 +185,6 @@ class BudgetUnavailableError(GlobalAPIError):
     Raised only for hard limits with `Budget(on_unavailable="refuse")` (the default);
     soft limits fail open with a warning.
     """
-
-
-class EmptyInputError(GlobalAPIError, ValueError):
-    """A model was called with an empty message list; nothing was sent, cached or billed."""
 
 
 class GoldenSetError(GlobalAPIError, ValueError):
@@ -132,6 +206,10 @@ class LedgerError(GlobalAPIError, ValueError):
 
 class RoutingConfigError(GlobalAPIError, ValueError):
     """A router is misconfigured or got an unknown hint: the message lists the valid values."""
+
+
+class AnswerCheckError(GlobalAPIError, ValueError):
+    """An answer check returned something that is not a risk in [0, 1], or raised (when strict)."""
 
 
 class NoCapableTierError(GlobalAPIError, ValueError):

@@ -17,10 +17,15 @@ from typing import Any, TypeVar
 
 from langchain_core.messages import BaseMessage
 
+from langchain_globalapi._failures import check_url_hint
 from langchain_globalapi._tokens import estimate_message_tokens
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
-from langchain_globalapi.errors import AllModelsFailedError, AllModelsRateLimitedError
+from langchain_globalapi.errors import (
+    AllModelsFailedError,
+    AllModelsRateLimitedError,
+    EndpointUnreachableError,
+)
 from langchain_globalapi.fallbacks._classify import Failure, FailureKind, classify_error
 from langchain_globalapi.fallbacks._cooldowns import Admission
 from langchain_globalapi.fallbacks._members import Member
@@ -234,7 +239,7 @@ class CallState:
         retry_after = min(self.cooling_s) if self.cooling_s else None
         cls = AllModelsRateLimitedError if rate_limited else AllModelsFailedError
         error = cls(
-            message + _HINT,
+            message + self._hint(),
             failures=failures,
             errors=self.errors,
             retry_after_s=retry_after,
@@ -243,6 +248,15 @@ class CallState:
         if self.errors:
             error.__cause__ = self.errors[-1]
         return error
+
+    def _hint(self) -> str:
+        # Every member that was tried could not even connect: a configuration mistake
+        # (wrong URL, no network), which waiting or adding members will not fix.
+        unreachable = [e for e in self.errors if isinstance(e, EndpointUnreachableError)]
+        if not unreachable or len(unreachable) < len(self.errors):
+            return _HINT
+        urls = ", ".join(dict.fromkeys(error.base_url for error in unreachable))
+        return f". No member's endpoint could be reached ({urls}): {check_url_hint}."
 
     def _annotate(self, error: BaseException) -> None:
         tried = [a for a in self.attempts if a["error"] is not None][:-1]

@@ -1,7 +1,9 @@
 """Error classification: what one failed model call means for the rest of a fallback chain.
 
 A failure is one of a few kinds, and the kind decides what happens next: transient kinds
-(rate limit, server error, timeout, connection, empty answer) move on to the next member;
+(rate limit, server error, timeout, connection, empty answer) move on to the next member
+(a malformed 200, `MalformedResponseError`, is a server error; an unreachable endpoint,
+`EndpointUnreachableError`, a connection failure);
 a context overflow moves on only to a member with a larger window; everything else
 (bad request, authentication, permission, content policy, unknown model, programming
 errors) is raised at once, because a pricier model would fail the same way.
@@ -36,9 +38,13 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 
-from langchain_globalapi.errors import BudgetExceededError, BudgetUnavailableError
+from langchain_globalapi.errors import (
+    BudgetExceededError,
+    BudgetUnavailableError,
+    EmptyResponseError,
+)
 
-__all__ = ["Failure", "FailureKind", "classify_error", "retry_after_s"]
+__all__ = ["EmptyResponseError", "Failure", "FailureKind", "classify_error", "retry_after_s"]
 
 
 class FailureKind(str, Enum):
@@ -112,12 +118,6 @@ class Failure:
         """`ClassName: message`, shortened for metadata and error listings."""
         text = f"{type(self.error).__name__}: {self.error}".replace("\n", " ")
         return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class EmptyResponseError(ModelAPIError):
-    """A member's stream ended without a single chunk."""
-
-    is_retryable = True
 
 
 _WINDOW = re.compile(r"maximum context length is (\d+)", re.IGNORECASE)

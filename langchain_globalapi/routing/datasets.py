@@ -106,15 +106,46 @@ def load_mmlu(data_dir: Path, subjects: Iterable[str] | None = None) -> list[Lab
     return rows
 
 
-def load_gsm8k(data_dir: Path) -> list[LabelledPrompt]:
-    """Load the decontaminated GSM8K prompts in file order; ``group`` is ``"gsm8k/<row>"``."""
+@dataclass(frozen=True)
+class AnsweredPrompt(LabelledPrompt):
+    """A labelled prompt with both models' recorded answers (for checking the cheap answer).
+
+    Example:
+        >>> AnsweredPrompt("2+2?", 1.0, 1.0, "gsm8k/0", weak_answer="4", strong_answer="4").gain
+        0.0
+    """
+
+    weak_answer: str = ""
+    strong_answer: str = ""
+
+
+def load_gsm8k_answers(data_dir: Path) -> list[AnsweredPrompt]:
+    """Decontaminated GSM8K prompts with both models' recorded answers, in file order.
+
+    ``group`` is ``"gsm8k/<row>"`` (the row in ``gsm8k_responses.csv``, so :func:`is_held_out`
+    applies), as in :func:`load_gsm8k`.
+    """
     folder = Path(data_dir) / "routellm" / "gsm8k"
     drop = _contaminated(folder)
-    rows = _read_csv(folder / "gsm8k_responses.csv", "gsm8k", drop=set())
+    with (folder / "gsm8k_responses.csv").open(encoding="utf-8", newline="") as fh:
+        return [
+            AnsweredPrompt(
+                prompt=row["prompt"],
+                weak=float(row[WEAK_MODEL] == "True"),
+                strong=float(row[STRONG_MODEL] == "True"),
+                group=f"gsm8k/{i}",
+                weak_answer=row[f"{WEAK_MODEL}_response"],
+                strong_answer=row[f"{STRONG_MODEL}_response"],
+            )
+            for i, row in enumerate(csv.DictReader(fh))
+            if row["prompt"].strip() not in drop
+        ]
+
+
+def load_gsm8k(data_dir: Path) -> list[LabelledPrompt]:
+    """Load the decontaminated GSM8K prompts in file order; ``group`` is ``"gsm8k/<row>"``."""
     return [
-        LabelledPrompt(r.prompt, r.weak, r.strong, f"gsm8k/{i}")
-        for i, r in enumerate(rows)
-        if r.prompt.strip() not in drop
+        LabelledPrompt(r.prompt, r.weak, r.strong, r.group) for r in load_gsm8k_answers(data_dir)
     ]
 
 
@@ -182,6 +213,50 @@ def load_mt_bench(data_dir: Path) -> list[LabelledPrompt]:
             if weak is not None and strong is not None:
                 rows.append(
                     LabelledPrompt(prompt, weak, strong, f"mt_bench/{question['category']}")
+                )
+    return rows
+
+
+_ANSWER_START = "[The Start of Assistant's Answer]\n"
+_ANSWER_END = "\n[The End of Assistant's Answer]"
+
+
+def load_mt_bench_answers(data_dir: Path) -> list[AnsweredPrompt]:
+    """MT-Bench first turns with both models' first-turn answers and GPT-4-judge scores (0-1).
+
+    Read from the single-answer judgements of turn 1 (``turn == 1``; the answer is quoted in
+    the judge's prompt). Decontaminated like :func:`load_mt_bench`; ``group`` is
+    ``"mt_bench/<category>"``.
+    """
+    folder = Path(data_dir) / "routellm" / "mt_bench"
+    drop = _contaminated(folder)
+    judged: dict[tuple[int, str], tuple[float, str]] = {}
+    with (folder / "judgements.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line) if line.strip() else {}
+            prompt = record.get("user_prompt", "")
+            if record.get("turn") != 1 or _ANSWER_START not in prompt:
+                continue
+            answer = prompt.split(_ANSWER_START, 1)[1].rsplit(_ANSWER_END, 1)[0]
+            judged[(record["question_id"], record["model"])] = (record["score"] / 10, answer)
+    rows = []
+    with (folder / "question.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            question = json.loads(line) if line.strip() else None
+            if question is None or question["turns"][0].strip() in drop:
+                continue
+            weak = judged.get((question["question_id"], WEAK_MODEL))
+            strong = judged.get((question["question_id"], STRONG_MODEL))
+            if weak is not None and strong is not None:
+                rows.append(
+                    AnsweredPrompt(
+                        question["turns"][0],
+                        weak[0],
+                        strong[0],
+                        f"mt_bench/{question['category']}",
+                        weak_answer=weak[1],
+                        strong_answer=strong[1],
+                    )
                 )
     return rows
 

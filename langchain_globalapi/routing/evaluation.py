@@ -10,7 +10,8 @@ reaches ``quality(x)``. From that curve come RouteLLM's metrics:
   an oracle exceeds 1 because it also keeps the prompts only the weak model gets right);
 - **CPT(p)**, the smallest strong share whose PGR reaches ``p`` (linearly interpolated);
 - the strong share and **cost cut** against sending everything to the strong model at 95% of the
-  strong model's quality, given the cost of one call to each model.
+  strong model's quality, given the cost of one call to each model (for a cascade, which asks
+  the weak model first on every prompt, ``cascade=True`` counts that call everywhere).
 
 Ties in the score are broken in expectation (a tied group is routed pro rata), so a coarse score
 such as prompt length is not flattered or penalised by the order of the rows. Bootstrap intervals
@@ -20,6 +21,7 @@ resample prompts with a seeded generator. ``random_scores``, ``length_scores`` a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -138,6 +140,7 @@ def routing_metrics(
     strong_cost: float = DEFAULT_STRONG_COST,
     weak_cost: float = DEFAULT_WEAK_COST,
     quality_target: float = 0.95,
+    cascade: bool = False,
 ) -> RoutingMetrics:
     """Compute APGR, CPT(50%), CPT(80%) and the cost cut at 95% of strong quality.
 
@@ -148,6 +151,9 @@ def routing_metrics(
         strong_cost: Cost of one strong call (any unit; default RouteLLM's $/M tokens).
         weak_cost: Cost of one weak call, same unit.
         quality_target: Fraction of the all-strong quality the cost cut is measured at.
+        cascade: The weak model answers every prompt first and the score (a check of its
+            answer) escalates the top share: the weak call is paid on every prompt, so a
+            strong share ``x`` costs ``weak_cost + x * strong_cost``.
 
     Returns:
         The metrics. When both models score the same on average, PGR is undefined (``nan``).
@@ -158,7 +164,7 @@ def routing_metrics(
     pgr = (quality - q_weak) / gap if gap != 0 else np.full_like(quality, np.nan)
     apgr = float(np.sum((pgr[1:] + pgr[:-1]) * np.diff(shares)) / 2.0)
     share95 = _first_share_reaching(shares, quality, quality_target * q_strong)
-    cost = share95 * strong_cost + (1.0 - share95) * weak_cost
+    cost = share95 * strong_cost + (weak_cost if cascade else (1.0 - share95) * weak_cost)
     return RoutingMetrics(
         n=len(shares) - 1,
         quality_weak=q_weak,
@@ -190,6 +196,7 @@ def bootstrap_metrics(
     confidence: float = 0.95,
     strong_cost: float = DEFAULT_STRONG_COST,
     weak_cost: float = DEFAULT_WEAK_COST,
+    cascade: bool = False,
 ) -> dict[str, Interval]:
     """Point estimates with bootstrap percentile intervals (prompts resampled with replacement).
 
@@ -203,18 +210,21 @@ def bootstrap_metrics(
         confidence: Coverage of the percentile interval.
         strong_cost: Cost of one strong call.
         weak_cost: Cost of one weak call.
+        cascade: Count the weak call on every prompt (see :func:`routing_metrics`).
 
     Returns:
         One :class:`Interval` per field of :class:`RoutingMetrics` except ``n``.
     """
     s, w, q = _as_array(scores), _as_array(weak_quality), _as_array(strong_quality)
-    costs = {"strong_cost": strong_cost, "weak_cost": weak_cost}
-    point = routing_metrics(s, w, q, **costs).as_dict()
+    metrics = functools.partial(
+        routing_metrics, strong_cost=strong_cost, weak_cost=weak_cost, cascade=cascade
+    )
+    point = metrics(s, w, q).as_dict()
     rng = np.random.default_rng(seed)
     samples: dict[str, list[float]] = {key: [] for key in point if key != "n"}
     for _ in range(n_resamples):
         idx = rng.integers(0, len(s), len(s))
-        resampled = routing_metrics(s[idx], w[idx], q[idx], **costs).as_dict()
+        resampled = metrics(s[idx], w[idx], q[idx]).as_dict()
         for key, values in samples.items():
             values.append(resampled[key])
     alpha = (1.0 - confidence) / 2.0
@@ -229,6 +239,32 @@ def bootstrap_metrics(
         )
         out[key] = Interval(point[key], low, high)
     return out
+
+
+def auroc(scores: npt.ArrayLike, positives: npt.ArrayLike) -> float:
+    """Area under the ROC curve: the chance a random positive scores above a random negative.
+
+    Ties count one half (the Mann-Whitney statistic with average ranks). Used for failure
+    detection: ``positives`` marks the prompts the weak model got wrong.
+
+    Returns:
+        The AUROC in [0, 1], or ``nan`` when every label is the same.
+
+    Example:
+        >>> auroc([0.9, 0.8, 0.1, 0.8], [1, 1, 0, 0])
+        0.875
+    """
+    s, p = _as_array(scores), _as_array(positives) > 0
+    if len(s) != len(p):
+        msg = "scores and positives must have equal length"
+        raise ValueError(msg)
+    n_pos, n_neg = int(p.sum()), int((~p).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    _, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    ranks = (ends - (counts - 1) / 2.0)[inverse]  # average 1-based rank of each tie group
+    return float((ranks[p].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def random_scores(n: int, seed: int = 0) -> FloatArray:
@@ -255,6 +291,7 @@ def evaluate_routers(
     seed: int = 0,
     strong_cost: float = DEFAULT_STRONG_COST,
     weak_cost: float = DEFAULT_WEAK_COST,
+    cascade: bool = False,
 ) -> dict[str, dict[str, Interval]]:
     """Bootstrap every router's scores on one labelled set with the same (paired) resamples.
 
@@ -276,5 +313,6 @@ def evaluate_routers(
             seed=seed,
             strong_cost=strong_cost,
             weak_cost=weak_cost,
+            cascade=cascade,
         )
     return results

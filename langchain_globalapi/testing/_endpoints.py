@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from langchain_globalapi.testing._embeddings import embed, embedding_input_texts, encode_vector
 from langchain_globalapi.testing._faults import ANY_MODEL, Fault, FaultPlan
 from langchain_globalapi.testing._http import Handler, error_body
+from langchain_globalapi.testing._malformed import play_malformed
 from langchain_globalapi.testing._replies import (
     Reply,
     ReplySource,
@@ -254,6 +255,19 @@ class OpenAIEndpoints:
             return
         completion_id, created = f"chatcmpl-{next(self._completion_ids)}", int(time.time())
         drop_after = fault.chunks_before_drop if _is(fault, "drop_after_chunks") else None
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        if fault is not None and fault.is_malformed_answer:
+            play_malformed(
+                handler,
+                fault,
+                stream=stream,
+                completion=completion_body(reply, model, completion_id, created),
+                chunks=stream_chunks(
+                    reply, model, completion_id, created, include_usage=include_usage
+                ),
+                stopping=self._stopping,
+            )
+            return
         if not stream:
             completion = completion_body(reply, model, completion_id, created)
             if drop_after is not None:
@@ -261,7 +275,6 @@ class OpenAIEndpoints:
             else:
                 handler.send_json(200, completion)
             return
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         handler.start_sse()
         if (
             _is(fault, "slow_first_byte")

@@ -34,18 +34,39 @@ class Fault:
         server.inject("model-b", Fault.drop_after_chunks(2))
     ```
 
+    Malformed answers (status 200, wrong body) test what a client does with a broken
+    gateway; each has a streamed and a non-streamed form:
+
+    | fault | streamed call | non-streamed call |
+    |---|---|---|
+    | `empty_choices()` | chunks with `"choices": []`, then `[DONE]` | `"choices": []` |
+    | `null_choices()` | chunks with `"choices": null`, then `[DONE]` | `"choices": null` |
+    | `not_json()` | a JSON content type over a body that is not JSON | the same |
+    | `html_page()` | a `text/html` error page | the same |
+    | `sse_done_only()` | `data: [DONE]` and nothing else | an empty body |
+    | `sse_garbage()` | a `data:` line that is not JSON, then the reply | a body that is not JSON |
+    | `stall_after_chunks(n)` | `n` chunks, then silence | half the body, then silence |
+    | `keepalive_after_chunks(n)` | `n` chunks, then `: keep-alive` comments | one byte at a time |
+
+    A stalled or trickling connection stays open until the client gives up or the server
+    stops.
+
     Attributes:
         kind: What happens: `"rate_limit"`, `"server_error"`, `"bad_request"`, `"unauthorized"`,
             `"context_overflow"`, `"http_error"`, `"slow_first_byte"`,
-            `"drop_before_first_chunk"` or `"drop_after_chunks"`.
+            `"drop_before_first_chunk"`, `"drop_after_chunks"`, or a malformed answer:
+            `"empty_choices"`, `"null_choices"`, `"not_json"`, `"html_page"`,
+            `"sse_done_only"`, `"sse_garbage"`, `"stall_after_chunks"`,
+            `"keepalive_after_chunks"`.
         status: HTTP status of an error fault, 0 for the others.
         error_type: The `error.type` field of the error body.
         error_code: The `error.code` field of the error body.
         message: The `error.message` field of the error body.
         headers: Extra response headers, e.g. `retry-after`.
-        delay_s: Seconds to wait before the first byte (`slow_first_byte`).
+        delay_s: Seconds to wait before the first byte (`slow_first_byte`), or between two
+            trickled bytes or comments (`keepalive_after_chunks`).
         after_headers: For `slow_first_byte` on a stream: send the headers first, then wait.
-        chunks_before_drop: Data chunks sent before the connection is killed.
+        chunks_before_drop: Data chunks sent before the connection is killed (or stalls).
         context_window_tokens: The window quoted in a `context_overflow` message.
     """
 
@@ -204,6 +225,81 @@ class Fault:
             msg = f"n must be >= 0, got {n}"
             raise ValueError(msg)
         return cls(kind="drop_after_chunks", chunks_before_drop=n)
+
+    @classmethod
+    def empty_choices(cls) -> Fault:
+        """Status 200 with `"choices": []`: no answer at all (streamed: empty chunks)."""
+        return cls(kind="empty_choices")
+
+    @classmethod
+    def null_choices(cls) -> Fault:
+        """Status 200 with `"choices": null`, as some OpenAI-compatible servers send."""
+        return cls(kind="null_choices")
+
+    @classmethod
+    def not_json(cls) -> Fault:
+        """Status 200, `content-type: application/json`, and a body that is not JSON."""
+        return cls(kind="not_json")
+
+    @classmethod
+    def html_page(cls) -> Fault:
+        """Status 200 with a `text/html` page, as a proxy or captive portal serves one."""
+        return cls(kind="html_page")
+
+    @classmethod
+    def sse_done_only(cls) -> Fault:
+        """A stream of `data: [DONE]` alone (non-streamed: an empty 200 body)."""
+        return cls(kind="sse_done_only")
+
+    @classmethod
+    def sse_garbage(cls) -> Fault:
+        """A `data:` event that is not JSON before the reply (non-streamed: a non-JSON body)."""
+        return cls(kind="sse_garbage")
+
+    @classmethod
+    def stall_after_chunks(cls, n: int = 1) -> Fault:
+        """Send `n` SSE data chunks, then nothing, keeping the connection open.
+
+        A non-streamed call gets its headers and half of its body, then nothing. The
+        connection stays open until the client hangs up or the server stops: the fault a
+        client's chunk and total timeouts exist for.
+        """
+        if n < 0:
+            msg = f"n must be >= 0, got {n}"
+            raise ValueError(msg)
+        return cls(kind="stall_after_chunks", chunks_before_drop=n)
+
+    @classmethod
+    def keepalive_after_chunks(cls, n: int = 1, every_s: float = 0.05) -> Fault:
+        """Send `n` SSE data chunks, then a `: keep-alive` comment every `every_s`, forever.
+
+        The connection never goes silent, so a client's read timeout never fires: only a
+        limit on the whole call ends it. A non-streamed call gets its body one byte every
+        `every_s`.
+        """
+        if n < 0 or not every_s > 0:
+            msg = f"n must be >= 0 and every_s > 0, got n={n}, every_s={every_s}"
+            raise ValueError(msg)
+        return cls(kind="keepalive_after_chunks", chunks_before_drop=n, delay_s=every_s)
+
+    @property
+    def is_malformed_answer(self) -> bool:
+        """Whether the fault answers 200 with a broken body (see the table above)."""
+        return self.kind in _MALFORMED_KINDS
+
+
+_MALFORMED_KINDS = frozenset(
+    {
+        "empty_choices",
+        "null_choices",
+        "not_json",
+        "html_page",
+        "sse_done_only",
+        "sse_garbage",
+        "stall_after_chunks",
+        "keepalive_after_chunks",
+    }
+)
 
 
 @dataclass

@@ -108,12 +108,27 @@ class Handler(BaseHTTPRequestHandler):
         self._head(status, "application/json", [("content-length", str(len(payload))), *headers])
         self.wfile.write(payload)
 
+    def send_bytes(self, status: int, content_type: str, payload: bytes) -> None:
+        """Send a complete response of any content type (the connection stays alive)."""
+        self._head(status, content_type, [("content-length", str(len(payload)))])
+        self.wfile.write(payload)
+
     def send_partial_json(self, body: Any) -> None:
         """Announce a full JSON body, send half of it, then drop the connection."""
+        self.send_half_json(body)
+        self.drop()
+
+    def send_half_json(self, body: Any) -> None:
+        """Announce a full JSON body and send half of it (the connection stays open)."""
         payload = json.dumps(body).encode()
         self._head(200, "application/json", [("content-length", str(len(payload)))])
         self.wfile.write(payload[: len(payload) // 2])
-        self.drop()
+
+    def start_json(self, body: Any) -> bytes:
+        """Announce a full JSON body and return its bytes, for the caller to send."""
+        payload = json.dumps(body).encode()
+        self._head(200, "application/json", [("content-length", str(len(payload)))])
+        return payload
 
     def start_sse(self) -> None:
         """Send `200` headers for a chunked `text/event-stream`."""
@@ -127,6 +142,10 @@ class Handler(BaseHTTPRequestHandler):
         """Send one `data:` event as one HTTP chunk."""
         event = f"data: {data}\n\n".encode()
         self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+
+    def send_raw_chunk(self, data: bytes) -> None:
+        """Send bytes as one HTTP chunk of a chunked response (e.g. an SSE comment)."""
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     def end_sse(self) -> None:
         """Send `data: [DONE]` and the chunked terminator."""
