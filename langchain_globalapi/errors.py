@@ -41,6 +41,7 @@ __all__ = [
     "GoldenSetError",
     "InvalidBaseURLError",
     "InvalidSettingError",
+    "LedgerError",
     "MalformedResponseError",
     "MidStreamError",
     "MissingAPIKeyError",
@@ -197,6 +198,10 @@ class GoldenSetError(GlobalAPIError, ValueError):
         super().__init__(where + message)
         self.path = path
         self.line = line
+
+
+class LedgerError(GlobalAPIError, ValueError):
+    """A usage ledger is misconfigured or unreadable (path, URL, retention): it says what to do."""
 
 
 class RoutingConfigError(GlobalAPIError, ValueError):

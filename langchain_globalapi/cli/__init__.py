@@ -11,6 +11,7 @@ import click
 from langchain_globalapi.cli._common import EXIT_CODES_HELP
 from langchain_globalapi.cli.bench import bench
 from langchain_globalapi.cli.calibrate import calibrate
+from langchain_globalapi.cli.dashboard import dashboard, report
 from langchain_globalapi.cli.demo import demo
 from langchain_globalapi.cli.estimate import estimate
 from langchain_globalapi.cli.models import models
@@ -46,5 +47,5 @@ def main() -> None:
     """The `globalapi` command group."""
 
 
-for _command in (demo, estimate, plan, route, models, bench, calibrate):
+for _command in (demo, estimate, plan, route, models, bench, calibrate, dashboard, report):
     main.add_command(_command)
