@@ -341,6 +341,25 @@ class BillingHandler(BaseCallbackHandler):
         except Exception:
             logger.exception("billing: a failed call could not be recorded")
 
+    def bill_answer(
+        self, message: AIMessage, *, run_id: UUID, metadata: Mapping[str, Any] | None = None
+    ) -> BilledCall | None:
+        """Bill an answer that no model run produced (a wrapper's own cache hit), once.
+
+        Returns the bill, or `None` when its key was billed already or it cannot be priced.
+        """
+        now = time.time()
+        start = _Start(
+            wrapper=False,
+            started_at=now,
+            started_monotonic=time.monotonic(),
+            metadata=metadata or {},
+        )
+        call = self._bill(message, run_id, start)
+        if call is not None:
+            self.on_billed(call)
+        return call
+
     # --- billing ------------------------------------------------------------------------
 
     def _first_time(self, key: str) -> bool:

@@ -162,6 +162,15 @@ class CachedChatModel(WrapperChatModel):
             generations=[ChatGeneration(message=stamp_miss(message, self.response_cache.kind))]
         )
 
+    def _served(
+        self,
+        hit: CacheHit,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+    ) -> CacheHit:
+        """A hit on its way out: billed into this wrapper's own ledger, if it has one."""
+        self._bill_own_answers(hit.generations, run_manager)
+        return hit
+
     # --- single flight -----------------------------------------------------------------------
 
     def _join(self, prompt: str, llm_string: str) -> tuple[str, Flight[Answer] | None, bool]:
@@ -207,12 +216,13 @@ class CachedChatModel(WrapperChatModel):
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
-            return ChatResult(generations=hit.generations)
+            return ChatResult(generations=self._served(hit, run_manager).generations)
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
             shared = flight.wait(self.single_flight_wait_s)
             if shared is not None:
-                return ChatResult(generations=self._shared_hit(shared).generations)
+                served = self._served(self._shared_hit(shared), run_manager)
+                return ChatResult(generations=served.generations)
         result: Answer | None = None
         try:
             config = self._child_config(run_manager)
@@ -235,12 +245,13 @@ class CachedChatModel(WrapperChatModel):
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
-            return ChatResult(generations=hit.generations)
+            return ChatResult(generations=self._served(hit, run_manager).generations)
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
             shared = await flight.await_result(self.single_flight_wait_s)
             if shared is not None:
-                return ChatResult(generations=self._shared_hit(shared).generations)
+                served = self._served(self._shared_hit(shared), run_manager)
+                return ChatResult(generations=served.generations)
         result: Answer | None = None
         try:
             config = self._child_config(run_manager, is_async=True)
@@ -267,13 +278,13 @@ class CachedChatModel(WrapperChatModel):
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
-            yield from _replay(hit)
+            yield from _replay(self._served(hit, run_manager))
             return
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
             shared = flight.wait(self.single_flight_wait_s)
             if shared is not None:
-                yield from _replay(self._shared_hit(shared))
+                yield from _replay(self._served(self._shared_hit(shared), run_manager))
                 return
         result: Answer | None = None
         try:
@@ -306,14 +317,14 @@ class CachedChatModel(WrapperChatModel):
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
-            for replayed in _replay(hit):
+            for replayed in _replay(self._served(hit, run_manager)):
                 yield replayed
             return
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
             shared = await flight.await_result(self.single_flight_wait_s)
             if shared is not None:
-                for replayed in _replay(self._shared_hit(shared)):
+                for replayed in _replay(self._served(self._shared_hit(shared), run_manager)):
                     yield replayed
                 return
         result: Answer | None = None
