@@ -159,3 +159,18 @@ def test_a_failed_call_with_nothing_received_is_written_without_cost(
         _model(fake_server).invoke("hi")
     totals = _summary(ledger)["totals"]
     assert (totals["calls"], totals["failed"], totals["spend_usd"]) == (1, 1, "0")
+
+
+def test_a_tripwire_verdict_reaches_the_ledger_of_the_routed_call(
+    fake_server: FakeOpenAIServer, ledger: Ledger
+) -> None:
+    from langchain_globalapi import QualityTripwire  # noqa: PLC0415
+
+    tripwire = QualityTripwire(_model(fake_server, "gpt-4o"), sample_rate=1.0, ledger=ledger)
+    router = TieredRouterRunnable(tiers={"flash": _model(fake_server)}, tripwire=tripwire)
+    with get_globalapi_callback(ledger=ledger):
+        router.invoke("What is the capital of France?")
+    assert tripwire.drain(10)
+    summary = _summary(ledger)
+    assert summary["tripwire"]["verdicts"] == 1
+    assert summary["totals"]["calls"] == 2  # the answer and the tripwire's shadow call
