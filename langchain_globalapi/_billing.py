@@ -87,6 +87,31 @@ WRAPPER_MARKER = "globalapi_wrapper"
 _SEEN_KEYS = 65_536  # keys remembered per handler; one call's runs end within moments
 _BILLING_ERRORS = (BudgetExceededError, BudgetUnavailableError)
 
+# The handlers holding a reservation for each model run that has not ended. When one handler
+# refuses a run, LangChain stops the call before it starts: no end or error event follows,
+# so the holds other handlers (with other budgets) already took for it are given back here.
+_HOLDERS: dict[UUID, list[BillingHandler]] = {}
+_HOLDERS_LOCK = threading.Lock()
+
+
+def _release_holders(run_id: UUID) -> None:
+    with _HOLDERS_LOCK:
+        holders = _HOLDERS.pop(run_id, [])
+    for handler in holders:
+        with handler._lock:
+            start = handler._starts.pop(run_id, None)
+        if start is not None and start.reservation is not None and handler.budget is not None:
+            handler.budget.release(start.reservation)
+
+
+def _forget_holder(run_id: UUID, handler: BillingHandler) -> None:
+    with _HOLDERS_LOCK:
+        holders = _HOLDERS.get(run_id)
+        if holders is not None and handler in holders:
+            holders.remove(handler)
+            if not holders:
+                del _HOLDERS[run_id]
+
 
 class _RefusalLogFilter(logging.Filter):
     """Drops LangChain's log line for a budget refusal raised from a handler on purpose.
@@ -277,9 +302,18 @@ class BillingHandler(BaseCallbackHandler):
                 messages=prompt,
             )
             if self.budget is not None:
-                start.reservation = self._reserve(run_id, start, _max_output_tokens(params, meta))
+                try:
+                    start.reservation = self._reserve(
+                        run_id, start, _max_output_tokens(params, meta)
+                    )
+                except _BILLING_ERRORS:
+                    _release_holders(run_id)  # the call will not start: no end event comes
+                    raise
         with self._lock:
             self._starts[run_id] = start
+        if start.reservation is not None:
+            with _HOLDERS_LOCK:
+                _HOLDERS.setdefault(run_id, []).append(self)
 
     def on_llm_start(
         self,
@@ -294,6 +328,7 @@ class BillingHandler(BaseCallbackHandler):
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
         """Bill the answers of a finished run whose keys were not billed yet."""
+        _forget_holder(run_id, self)
         try:
             with self._lock:
                 start = self._starts.pop(run_id, None) or _Start(wrapper=False)
@@ -312,6 +347,7 @@ class BillingHandler(BaseCallbackHandler):
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """Bill what a failed call had streamed (estimated if no usage came); record the failure."""
+        _forget_holder(run_id, self)
         try:
             with self._lock:
                 start = self._starts.pop(run_id, None) or _Start(wrapper=False)
