@@ -743,8 +743,19 @@ class Budget:
         return result
 
     def reset(self) -> None:
-        """Zero every counter and hold (in Redis too)."""
-        self._counters.clear()
+        """Zero every counter and hold (in Redis too).
+
+        Raises:
+            BudgetUnavailableError: Redis cannot be reached; nothing was reset.
+        """
+        try:
+            self._counters.clear()
+        except _StoreUnavailableError as exc:
+            msg = (
+                f"budget store {self.redis_url} cannot be reached, so its counters were not "
+                "reset; call reset() again when Redis is back"
+            )
+            raise BudgetUnavailableError(msg) from exc
         with self._lock:
             self._alerted.clear()
             self._holds.clear()
