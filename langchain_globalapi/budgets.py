@@ -778,9 +778,15 @@ class Budget:
             first = not self._outage
             self._outage = True
         if first:
+            refusing = self.on_unavailable == "refuse" and any(lim.hard for lim in self.limits)
+            effect = (
+                "soft limits fail open and calls under hard limits are refused"
+                if refusing
+                else "limits fail open"
+            )
             warnings.warn(
-                f"budget store {self.redis_url} cannot be reached ({error}); limits fail open "
-                "until it is back, and spend is written when it returns",
+                f"budget store {self.redis_url} cannot be reached ({error}); {effect} until "
+                "it is back, and spend is written when it returns",
                 stacklevel=4,
             )
             logger.warning("budget store %s cannot be reached: %s", self.redis_url, error)
