@@ -392,11 +392,11 @@ class BillingHandler(BaseCallbackHandler):
         self, message: AIMessage, run_id: UUID, start: _Start, *, error: str | None = None
     ) -> BilledCall | None:
         key = bill_key(message, run_id, wrapper=start.wrapper)
-        if key is None or not self._first_time(key):
-            return None
         model = model_name_of(message) or start.model
-        if model is None:
-            return None  # a model with no name cannot be priced or attributed
+        # The name is checked before the key is taken: a wrapper's copy of a stream's first
+        # chunk may not name the model yet, and the model's own run must still bill it.
+        if key is None or model is None or not self._first_time(key):
+            return None
         usage: Mapping[str, Any] | None = message.usage_metadata
         estimated = False
         if not usage:
