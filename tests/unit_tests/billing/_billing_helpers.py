@@ -102,8 +102,16 @@ class Served:
         return self.input_tokens + self.output_tokens
 
 
-def served(server: FakeOpenAIServer, catalog: Catalog | None = None) -> Served:
-    """The chat calls the server answered in full, with the usage it reported, priced."""
+def served(
+    server: FakeOpenAIServer,
+    catalog: Catalog | None = None,
+    *,
+    replies: dict[str, str] | None = None,
+) -> Served:
+    """The chat calls the server answered in full, with the usage it reported, priced.
+
+    `replies`: the fixed texts given to `server.set_reply`, by model.
+    """
     catalog = catalog or Catalog.default()
     calls = input_tokens = output_tokens = 0
     usd = Decimal(0)
@@ -112,8 +120,9 @@ def served(server: FakeOpenAIServer, catalog: Catalog | None = None) -> Served:
     for request in server.requests:
         if request.path != CHAT_PATH or request.fault is not None:
             continue
-        reply = build_reply(request.json, custom=None, reasoning=None, next_call_id=lambda: "c")
         name = str(request.model)
+        custom = (replies or {}).get(name)
+        reply = build_reply(request.json, custom=custom, reasoning=None, next_call_id=lambda: "c")
         cost = catalog.cost(
             name, input_tokens=reply.prompt_tokens, output_tokens=reply.completion_tokens
         )

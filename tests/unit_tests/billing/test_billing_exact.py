@@ -113,9 +113,14 @@ class Books:
         return {"callbacks": [self.config_tracker]}
 
     def check(
-        self, server: FakeOpenAIServer, *, hits: int = 0, config_tracker: bool = True
+        self,
+        server: FakeOpenAIServer,
+        *,
+        hits: int = 0,
+        config_tracker: bool = True,
+        replies: dict[str, str] | None = None,
     ) -> None:
-        truth = served(server)
+        truth = served(server, replies=replies)
         assert truth.calls >= 1
         trackers = [self.cb, self.config_tracker] if config_tracker else [self.cb]
         for tracker in trackers:
@@ -480,3 +485,36 @@ async def test_langchains_with_fallbacks_and_with_retry_bill_only_the_answer(
     books.check(fake_server)
     # RunnableRetry retries invoke, not streams: a stream falls back at the first failure.
     assert books.cb.failures["server_error"] == (2 if mode == "invoke" else 1)
+
+
+# --- a cascade's two calls, and single-flight followers --------------------------------------
+
+REFUSAL = "I'm sorry, but I can't help with that."
+
+
+@pytest.mark.parametrize("mode", ["invoke", "astream", "abatch"])
+@pytest.mark.parametrize("cached", [False, True])
+async def test_a_cascade_that_escalates_bills_both_calls_once_each(
+    fake_server: FakeOpenAIServer, books: Books, mode: str, cached: bool
+) -> None:
+    fake_server.set_reply(FLASH, REFUSAL)  # the refusal check escalates to pro
+    routed: BaseChatModel = router(
+        {"flash": model(fake_server), "pro": model(fake_server, PRO)}, cascade=True
+    )
+    if cached:
+        routed = CachedChatModel(routed, cache=ExactCache())
+    await run(routed, mode, [PROMPT, "Name a prime number."], **books.config())
+    calls = 4 if mode == "abatch" else 2
+    assert served(fake_server, replies={FLASH: REFUSAL}).calls == calls
+    assert served(fake_server, replies={FLASH: REFUSAL}).models.count(PRO) == calls // 2
+    books.check(fake_server, replies={FLASH: REFUSAL})
+
+
+@pytest.mark.parametrize("kind", ["cached_router", "stack"])
+async def test_single_flight_followers_are_hits_at_zero_dollars(
+    fake_server: FakeOpenAIServer, books: Books, kind: str
+) -> None:
+    cached = build(kind, fake_server)
+    await cached.abatch(["Is 7 prime?", "Is 9 prime?", "Is 7 prime?"], books.config())
+    assert served(fake_server).calls == 2
+    books.check(fake_server, hits=1)

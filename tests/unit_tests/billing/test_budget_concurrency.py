@@ -197,12 +197,6 @@ async def test_a_hard_limit_on_one_member_holds_under_concurrency(
     assert budget.reserved(flash_limit) == 0
 
 
-@pytest.mark.xfail(
-    reason="FallbackChatModel raises a member's own model-limit refusal at once instead of "
-    "moving on to the next member, as its docstring promises (fallbacks/_call.py on_failure "
-    "classifies BudgetExceededError as fatal)",
-    strict=True,
-)
 def test_a_call_refused_by_one_members_own_limit_is_served_by_the_next_member(
     fake_server: FakeOpenAIServer,
 ) -> None:

@@ -158,12 +158,6 @@ def test_the_outage_warning_of_a_refusing_budget_does_not_say_it_fails_open(
     assert "limits fail open until" not in warning
 
 
-@pytest.mark.xfail(
-    reason="routing/_route.py _apply_budget reads a BudgetCheck whose hard limits are "
-    "`unavailable` (reached=()) as a soft limit and downgrades with a 'within budget' "
-    "BudgetDowngradeWarning before the reservation refuses the call",
-    strict=True,
-)
 def test_a_routed_call_refused_for_an_outage_is_not_reported_as_a_downgrade(
     fake_server: FakeOpenAIServer, redis_down: RedisServer
 ) -> None:
