@@ -362,21 +362,29 @@ async def test_failed_attempts_are_counted_not_billed(
 # --- the tripwire's shadow call ---------------------------------------------------------------
 
 
-def test_a_routers_tripwire_shadow_call_is_billed_once(fake_server: FakeOpenAIServer) -> None:
-    tripwire = QualityTripwire(model(fake_server, GPT4O), sample_rate=1.0)
-    routed = router(
-        {"flash": model(fake_server), "pro": model(fake_server, PRO)}, tripwire=tripwire
-    )
+def _with_a_shadow_call(
+    server: FakeOpenAIServer, call: Callable[[QualityTripwire], object]
+) -> tuple[CostTracker, QualityTripwire]:
+    """Run `call` with a tripwire that re-asks GPT-4o every answer; wait for the shadow call."""
+    tripwire = QualityTripwire(model(server, GPT4O), sample_rate=1.0)
     try:
         with get_globalapi_callback() as cb:
-            routed.invoke(PROMPT)
+            call(tripwire)
             assert tripwire.drain(timeout_s=10)
     finally:
         tripwire.close()
-    truth = served(fake_server)
+    truth = served(server)
     assert truth.models == (FLASH, GPT4O)
-    assert cb.calls == 2
-    assert cb.total_cost_usd == truth.usd
+    assert (cb.calls, cb.total_cost_usd) == (2, truth.usd)
+    return cb, tripwire
+
+
+def test_a_routers_tripwire_shadow_call_is_billed_once(fake_server: FakeOpenAIServer) -> None:
+    def call(tripwire: QualityTripwire) -> object:
+        tiers = {"flash": model(fake_server), "pro": model(fake_server, PRO)}
+        return router(tiers, tripwire=tripwire).invoke(PROMPT)
+
+    _, tripwire = _with_a_shadow_call(fake_server, call)
     assert tripwire.stats()["samples"] == 1
 
 
@@ -384,22 +392,13 @@ def test_a_routers_tripwire_shadow_call_is_billed_once(fake_server: FakeOpenAISe
 def test_a_callback_tripwire_shadow_call_is_billed_once(
     fake_server: FakeOpenAIServer, mode: str
 ) -> None:
-    tripwire = QualityTripwire(model(fake_server, GPT4O), sample_rate=1.0)
-    config: RunnableConfig = {"callbacks": [tripwire.as_callback()]}
-    try:
-        with get_globalapi_callback() as cb:
-            llm = FallbackChatModel([model(fake_server), model(fake_server, PRO)])
-            if mode == "invoke":
-                llm.invoke(PROMPT, config)
-            else:
-                merge(list(llm.stream(PROMPT, config)))
-            assert tripwire.drain(timeout_s=10)
-    finally:
-        tripwire.close()
-    truth = served(fake_server)
-    assert truth.models == (FLASH, GPT4O)
-    assert cb.calls == 2
-    assert cb.total_cost_usd == truth.usd
+    def call(tripwire: QualityTripwire) -> object:
+        config: RunnableConfig = {"callbacks": [tripwire.as_callback()]}
+        llm = FallbackChatModel([model(fake_server), model(fake_server, PRO)])
+        return llm.invoke(PROMPT, config) if mode == "invoke" else list(llm.stream(PROMPT, config))
+
+    cb, _ = _with_a_shadow_call(fake_server, call)
+    assert cb.successful_requests == 2
 
 
 # --- one budget on several guards -----------------------------------------------------------

@@ -287,15 +287,18 @@ def test_a_failed_call_gives_its_hold_back_and_costs_nothing(
 # --- two budgets on one call ----------------------------------------------------------------
 
 
+def _outer_and_full_inner() -> tuple[Budget, SpendLimit, Budget]:
+    """A roomy budget, and a tight one whose next call does not fit (another is in flight)."""
+    outer_limit = SpendLimit.total("100", hard=True)
+    inner = Budget([SpendLimit.total(LIMIT, hard=True)])
+    inner.reserve("0.009")
+    return Budget([outer_limit]), outer_limit, inner
+
+
 def test_a_refusal_by_one_budget_releases_the_hold_another_budget_took(
     fake_server: FakeOpenAIServer,
 ) -> None:
-    outer_limit, inner_limit = (
-        SpendLimit.total("100", hard=True),
-        SpendLimit.total(LIMIT, hard=True),
-    )
-    outer, inner = Budget([outer_limit]), Budget([inner_limit])
-    inner.reserve("0.009")  # another call in flight: the next one does not fit
+    outer, outer_limit, inner = _outer_and_full_inner()
     routed = router({"flash": model(fake_server), "pro": model(fake_server, PRO)}, budget=inner)
     with get_globalapi_callback(budget=outer), pytest.raises(BudgetExceededError):
         routed.invoke(long_prompt(0))
@@ -306,12 +309,7 @@ def test_a_refusal_by_one_budget_releases_the_hold_another_budget_took(
 def test_a_refusal_by_a_later_tracker_releases_an_earlier_trackers_hold(
     fake_server: FakeOpenAIServer,
 ) -> None:
-    outer_limit, inner_limit = (
-        SpendLimit.total("100", hard=True),
-        SpendLimit.total(LIMIT, hard=True),
-    )
-    outer, inner = Budget([outer_limit]), Budget([inner_limit])
-    inner.reserve("0.009")
+    outer, outer_limit, inner = _outer_and_full_inner()
     trackers = [CostTracker(budget=outer), CostTracker(budget=inner)]
     with pytest.raises(BudgetExceededError):
         model(fake_server).invoke(long_prompt(0), config={"callbacks": trackers})

@@ -143,17 +143,24 @@ async def test_a_hard_limit_refuses_with_budget_unavailable_before_sending(
     assert chat_requests(fake_server) == 0
 
 
-def test_the_outage_warning_of_a_refusing_budget_does_not_say_it_fails_open(
-    fake_server: FakeOpenAIServer, redis_down: RedisServer
-) -> None:
+def _refused_in_an_outage(
+    server: FakeOpenAIServer, redis_down: RedisServer, **config: Any
+) -> list[warnings.WarningMessage]:
+    """The warnings of a routed call under a hard Redis limit, refused with Redis down."""
     budget = budget_on(redis_down.url, SpendLimit.total("5", hard=True))
-    routed = router({"flash": model(fake_server), "pro": model(fake_server, PRO)}, budget=budget)
+    routed = router({"flash": model(server), "pro": model(server, PRO)}, budget=budget)
     redis_down.stop()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(BudgetUnavailableError):
-            routed.invoke(PROMPT)
-    (warning,) = outage_warnings(caught)
+            routed.invoke(PROMPT, config=config or None)  # type: ignore[arg-type]
+    return caught
+
+
+def test_the_outage_warning_of_a_refusing_budget_does_not_say_it_fails_open(
+    fake_server: FakeOpenAIServer, redis_down: RedisServer
+) -> None:
+    (warning,) = outage_warnings(_refused_in_an_outage(fake_server, redis_down))
     assert "hard limits are refused" in warning
     assert "limits fail open until" not in warning
 
@@ -163,13 +170,8 @@ def test_a_routed_call_refused_for_an_outage_is_not_reported_as_a_downgrade(
 ) -> None:
     from langchain_globalapi.routing._route import BudgetDowngradeWarning  # noqa: PLC0415
 
-    budget = budget_on(redis_down.url, SpendLimit.total("5", hard=True))
-    routed = router({"flash": model(fake_server), "pro": model(fake_server, PRO)}, budget=budget)
-    redis_down.stop()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with pytest.raises(BudgetUnavailableError):
-            routed.invoke(PROMPT, config={"configurable": {"complexity": "high"}})
+    hint = {"complexity": "high"}  # pro: a downgrade would move it to flash
+    caught = _refused_in_an_outage(fake_server, redis_down, configurable=hint)
     downgrades = [w for w in caught if issubclass(w.category, BudgetDowngradeWarning)]
     assert downgrades == []
 
