@@ -111,6 +111,16 @@ def bind_tools_through(
     return bound
 
 
+def _refuse_langchain_cache(owner: str, cache: Any) -> None:
+    if cache is not None and cache is not False:
+        msg = (
+            f"{owner} does not use LangChain's cache (cache={cache!r}): its answers depend on "
+            "models, endpoints and bound tools that LangChain's key does not see. Wrap it "
+            "instead: CachedChatModel(model, cache=ExactCache())"
+        )
+        raise CacheConfigError(msg)
+
+
 class _WrapperBilling(BillingHandler):
     """The billing handler a wrapper's `budget=`/`ledger=` attach to its inner calls."""
 
@@ -142,18 +152,17 @@ class WrapperChatModel(WrapperRunMixin, BaseChatModel):
 
     _billing: _WrapperBilling | None = PrivateAttr(default=None)
 
+    def __init__(self, **data: Any) -> None:
+        # Checked before pydantic runs: it would wrap the (ValueError) CacheConfigError in a
+        # ValidationError, and `except CacheConfigError` would miss it.
+        _refuse_langchain_cache(type(self).__name__, data.get("cache"))
+        super().__init__(**data)
+
     @model_validator(mode="before")
     @classmethod
     def _no_langchain_cache(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            cache = data.get("cache")
-            if cache is not None and cache is not False:
-                msg = (
-                    f"{cls.__name__} does not use LangChain's cache (cache={cache!r}): its "
-                    "answers depend on models, endpoints and bound tools that LangChain's key "
-                    "does not see. Wrap it instead: CachedChatModel(model, cache=ExactCache())"
-                )
-                raise CacheConfigError(msg)
+            _refuse_langchain_cache(cls.__name__, data.get("cache"))
             data = {**data, "cache": False}
         return data
 
