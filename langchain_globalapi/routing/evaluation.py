@@ -190,8 +190,13 @@ def bootstrap_metrics(
     confidence: float = 0.95,
     strong_cost: float = DEFAULT_STRONG_COST,
     weak_cost: float = DEFAULT_WEAK_COST,
+    groups: Sequence[str] | None = None,
 ) -> dict[str, Interval]:
     """Point estimates with bootstrap percentile intervals (prompts resampled with replacement).
+
+    With ``groups`` (e.g. each prompt's MMLU subject), whole groups are resampled instead of
+    prompts: the interval then says how much the result depends on *which* subjects a set has,
+    which is what moves a router's score on data it never saw.
 
     Args:
         scores: One score per prompt.
@@ -203,6 +208,7 @@ def bootstrap_metrics(
         confidence: Coverage of the percentile interval.
         strong_cost: Cost of one strong call.
         weak_cost: Cost of one weak call.
+        groups: Optional group label per prompt; resample whole groups (cluster bootstrap).
 
     Returns:
         One :class:`Interval` per field of :class:`RoutingMetrics` except ``n``.
@@ -211,9 +217,20 @@ def bootstrap_metrics(
     costs = {"strong_cost": strong_cost, "weak_cost": weak_cost}
     point = routing_metrics(s, w, q, **costs).as_dict()
     rng = np.random.default_rng(seed)
+    members: list[npt.NDArray[np.int64]] = []
+    if groups is not None:
+        if len(groups) != len(s):
+            msg = "groups must give one label per prompt"
+            raise ValueError(msg)
+        labels = np.asarray(groups)
+        members = [np.flatnonzero(labels == g) for g in dict.fromkeys(labels.tolist())]
     samples: dict[str, list[float]] = {key: [] for key in point if key != "n"}
     for _ in range(n_resamples):
-        idx = rng.integers(0, len(s), len(s))
+        if members:
+            picked = rng.integers(0, len(members), len(members))
+            idx = np.concatenate([members[i] for i in picked])
+        else:
+            idx = rng.integers(0, len(s), len(s))
         resampled = routing_metrics(s[idx], w[idx], q[idx], **costs).as_dict()
         for key, values in samples.items():
             values.append(resampled[key])
@@ -255,8 +272,11 @@ def evaluate_routers(
     seed: int = 0,
     strong_cost: float = DEFAULT_STRONG_COST,
     weak_cost: float = DEFAULT_WEAK_COST,
+    groups: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Interval]]:
     """Bootstrap every router's scores on one labelled set with the same (paired) resamples.
+
+    ``groups`` resamples whole groups (see :func:`bootstrap_metrics`).
 
     Example:
         >>> import numpy as np
@@ -276,5 +296,6 @@ def evaluate_routers(
             seed=seed,
             strong_cost=strong_cost,
             weak_cost=weak_cost,
+            groups=groups,
         )
     return results

@@ -39,11 +39,9 @@ from langchain_core.prompt_values import PromptValue
 
 if TYPE_CHECKING:
     from langchain_globalapi.routing.heuristic import (
-        HEAD_CHARS,
         HEURISTIC_BIAS,
         HEURISTIC_SIGNAL_NAMES,
         HEURISTIC_WEIGHTS,
-        TAIL_CHARS,
         HeuristicScorer,
         heuristic_signal_values,
     )
@@ -66,6 +64,7 @@ __all__ = [
     "Tools",
     "extract_signals",
     "heuristic_signal_values",
+    "scan_window",
     "to_messages",
     "tokenize",
 ]
@@ -212,6 +211,26 @@ _PHRASES = ("step by step", "how many", "how much", "if and only if", "```")
 #: ``log_chars`` is ``log1p(chars) / LENGTH_SCALE``: about 1.0 at 8000 characters.
 LENGTH_SCALE = math.log1p(8000.0)
 SCAN_CHARS = 6000
+#: Scorers read cues from the first ``HEAD_CHARS`` and last ``TAIL_CHARS`` characters of the last
+#: user message (the request is usually at the start, and a question about a pasted document at
+#: the end); length is always the whole text's. The bound keeps a decision's cost flat whatever
+#: the prompt's length.
+HEAD_CHARS = 1200
+TAIL_CHARS = 400
+
+
+def scan_window(text: str) -> str:
+    """The part of a message scorers read for cues: its head and tail, joined by a newline.
+
+    Example:
+        >>> len(scan_window("x" * 100_000)) == HEAD_CHARS + 1 + TAIL_CHARS
+        True
+        >>> scan_window("short")
+        'short'
+    """
+    if len(text) > HEAD_CHARS + TAIL_CHARS:
+        return text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+    return text
 
 
 def tokenize(text: str) -> list[str]:
@@ -257,19 +276,21 @@ def extract_signals(
     """Named features of a conversation; counts are raw, ``log_chars`` is scaled to about [0, 1].
 
     The :class:`~langchain_globalapi.routing.LearnedScorer`'s cue features. Cue counts are numbers
-    of *distinct* cue words. Scanning is capped at the first :data:`SCAN_CHARS` characters of the
-    last user message. ``tokens``, if given, must be ``tokenize(conversation.text)``.
+    of *distinct* cue words. Cues are read from :func:`scan_window` of the last user message (its
+    head and tail), ``chars`` and ``log_chars`` from the whole of it. ``tokens``, if given, must
+    be ``tokenize(scan_window(conversation.text))``.
     """
-    text = conversation.text
+    full = conversation.text
+    text = scan_window(full)
     unique = set(tokenize(text) if tokens is None else tokens)
-    lower = text[:SCAN_CHARS].lower()
+    lower = text.lower()
     counts = [len(unique & words) for words in CUE_WORDS.values()]
     counts[2] += sum(phrase in lower for phrase in _PHRASES)
     options, option_chars = _options(text)
     values = [
         *map(float, counts),
-        float(len(text)),
-        math.log1p(len(text)) / LENGTH_SCALE,
+        float(len(full)),
+        math.log1p(len(full)) / LENGTH_SCALE,
         float(sum(map(str.isdigit, unique))),
         float(text.count("?")),
         float(options),
