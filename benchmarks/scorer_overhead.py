@@ -9,7 +9,9 @@ strings and as a 3-message chat (system, user); falls back to synthetic prompts 
 data is absent. Each call is timed with ``time.perf_counter_ns`` after a warm-up pass;
 the pass (of ``--passes``) with the lowest p99 is reported, since other processes on a shared
 2-core machine add scheduling spikes that are not the scorer's cost. Targets:
-p99 < 50 us (heuristic), < 1 ms (learned).
+p99 < 50 us (heuristic), < 1 ms (learned). A second table times prompts of 100 characters,
+10 KB and 1 MB (real prompts joined end to end): both cue-reading scorers read a bounded
+head + tail window, so the cost must not grow with the prompt.
 """
 
 from __future__ import annotations
@@ -59,6 +61,23 @@ def time_pass(scorer: object, inputs: list) -> np.ndarray:
     return np.asarray(timings) / 1000.0
 
 
+SIZES = {"100 chars": 100, "10 KB": 10_000, "1 MB": 1_000_000}
+
+
+def sized_prompts(prompts: list[str], chars: int, count: int) -> list[str]:
+    """``count`` texts of exactly ``chars`` characters, each real prompts joined end to end."""
+    rng = random.Random(chars)
+    out = []
+    for _ in range(count):
+        parts: list[str] = []
+        total = 0
+        while total < chars:
+            parts.append(rng.choice(prompts))
+            total += len(parts[-1]) + 2
+        out.append("\n\n".join(parts)[:chars])
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
@@ -92,6 +111,16 @@ def main() -> int:
                 f"| {name} | {kind} | {np.percentile(t, 50):.1f} | "
                 f"{np.percentile(t, 99):.1f} | {t.max():.1f} |"
             )
+    print("\n| scorer | prompt size | p50 (us) | p99 (us) |")
+    print("|---|---|---|---|")
+    for label, chars in SIZES.items():
+        texts = sized_prompts(prompts, chars, 20)
+        inputs = [texts[i % len(texts)] for i in range(300)]
+        for name, scorer in scorers.items():
+            for x in texts:  # warm-up
+                scorer.score(x)
+            t = min((time_pass(scorer, inputs) for _ in range(args.passes)), key=p99)
+            print(f"| {name} | {label} | {np.percentile(t, 50):.1f} | {np.percentile(t, 99):.1f} |")
     return 0
 
 
