@@ -18,13 +18,12 @@ Example:
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
+from langchain_globalapi._sqlite import sqlite_connection
 from langchain_globalapi.caching.base import CacheStore, Vector
 from langchain_globalapi.caching.vectors import ScopeMatrix
 from langchain_globalapi.errors import CacheConfigError
@@ -68,33 +67,18 @@ class SQLiteStore(CacheStore):
     """
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 10.0) -> None:
-        self.path = Path(path).expanduser()
-        directory = self.path.parent.resolve()
-        if not directory.is_dir():
-            msg = (
-                f"SQLiteStore: directory {directory} does not exist; create it or pick another path"
-            )
-            raise CacheConfigError(msg)
-        if not os.access(directory, os.W_OK):
-            msg = f"SQLiteStore: directory {directory} is not writable; pick a writable path"
-            raise CacheConfigError(msg)
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
         self._mirrors: dict[str, tuple[int, ScopeMatrix]] = {}
         self._generation = -1
         self._writes = 0
-        try:
-            self._conn = sqlite3.connect(
-                self.path, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None
-            )
-            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            # NORMAL is durable across application crashes in WAL mode; a cache needs no more.
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as error:
-            msg = f"SQLiteStore: cannot use {self.path} as a cache database ({error})"
-            raise CacheConfigError(msg) from error
+        self.path, self._conn = sqlite_connection(
+            path,
+            owner="SQLiteStore",
+            busy_timeout_s=busy_timeout_s,
+            schema=_SCHEMA,
+            error=CacheConfigError,
+        )
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
