@@ -31,6 +31,8 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelNotFoundError",
     "NoCapableTierError",
+    "OutcomeError",
+    "OutcomeStoreError",
     "PromptFileError",
     "RoutingConfigError",
 ]
@@ -85,6 +87,18 @@ class GoldenSetError(GlobalAPIError, ValueError):
 
 class RoutingConfigError(GlobalAPIError, ValueError):
     """A router is misconfigured or got an unknown hint: the message lists the valid values."""
+
+
+class OutcomeError(GlobalAPIError, ValueError):
+    """A routing outcome is malformed, or an outcome store is misconfigured: the message says how.
+
+    Malformed: a verdict that is NaN or outside [0, 1], an input with no text. Misconfigured: a
+    bad URL, path or limit.
+    """
+
+
+class OutcomeStoreError(GlobalAPIError):
+    """An outcome store could not be read or written (Redis unreachable, SQLite locked)."""
 
 
 class NoCapableTierError(GlobalAPIError, ValueError):

@@ -355,7 +355,16 @@ def main() -> int:
         gsm8k_split="even rows train, odd rows held out",
         words_and_cues_label="(strong - weak + 1) / 2",
         score="P(only the strong model is right), calibrated on the training rows",
-        blend={"length_floor_chars": round(floor_chars), **BLEND.__dict__},
+        blend={
+            "length_floor_chars": round(floor_chars),
+            **BLEND.__dict__,
+            # Out-of-fold spread of the parts, in whose units BLEND's weights are expressed
+            # (benchmarks/routing_outcomes.py rebuilds fold priors with them).
+            "learned_mean": cv.scale.learned_mean[BLEND.floor],
+            "learned_std": cv.scale.learned_std[BLEND.floor],
+            "cues_mean": cv.scale.cues_mean,
+            "cues_std": cv.scale.cues_std,
+        },
         hyperparameters=HYPERPARAMETERS,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)

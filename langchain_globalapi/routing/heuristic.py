@@ -205,9 +205,9 @@ class HeuristicScorer(ComplexityScorer):
         values = heuristic_signal_values(Conversation.from_input(model_input, tools))
         return dict(zip(HEURISTIC_SIGNAL_NAMES, values, strict=True))
 
-    def score_with_signals(
-        self, model_input: LanguageModelInput, *, tools: Tools = None
+    def _prior_with_signals(
+        self, model_input: LanguageModelInput, tools: Tools, conversation: Conversation
     ) -> tuple[float, dict[str, float]]:
         """Score and signals from one feature extraction (same values as the two calls)."""
-        values = heuristic_signal_values(Conversation.from_input(model_input, tools))
+        values = heuristic_signal_values(conversation)
         return self._score_values(values), dict(zip(HEURISTIC_SIGNAL_NAMES, values, strict=True))

@@ -214,11 +214,11 @@ class LearnedScorer(ComplexityScorer):
         z, signals = self._logit(Conversation.from_input(model_input, tools))
         return {**signals, "logit": z}
 
-    def score_with_signals(
-        self, model_input: LanguageModelInput, *, tools: Tools = None
+    def _prior_with_signals(
+        self, model_input: LanguageModelInput, tools: Tools, conversation: Conversation
     ) -> tuple[float, dict[str, float]]:
         """Score and signals (with ``logit``) from one tokenisation and one model evaluation."""
-        z, signals = self._logit(Conversation.from_input(model_input, tools))
+        z, signals = self._logit(conversation)
         return _sigmoid(z), {**signals, "logit": z}
 
     # -- training -------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ from langchain_core.messages import (
 )
 from langchain_core.prompt_values import PromptValue
 
+from langchain_globalapi.routing._learning import LearnsFromOutcomes
+
 if TYPE_CHECKING:
     from langchain_globalapi.routing.heuristic import (
         HEURISTIC_BIAS,
@@ -305,58 +307,96 @@ def extract_signals(
     return dict(zip(SIGNAL_NAMES, values, strict=True))
 
 
-class ComplexityScorer(ABC):
+class ComplexityScorer(LearnsFromOutcomes, ABC):
     """How strongly a chat request needs a stronger tier, in [0, 1] (higher = stronger tier).
 
-    Subclasses implement :meth:`score_conversation`; the input handling is shared.
+    Subclasses implement :meth:`score_conversation` (the *prior*: what the text says); the input
+    handling and learning from outcomes are shared. :meth:`learn` takes
+    :class:`~langchain_globalapi.routing.outcomes.RoutingOutcome` records; afterwards a request
+    whose ``task`` has outcomes scores by that task's record, and one without by its nearest
+    labelled prompts (see :class:`~langchain_globalapi.routing.outcomes.OutcomeMemory`).
 
     Example:
+        >>> from langchain_globalapi.routing.outcomes import RoutingOutcome
         >>> class Constant(ComplexityScorer):
         ...     def score_conversation(self, conversation):
         ...         return 0.5
         ...
         ...     def signals(self, model_input, *, tools=None):
         ...         return {}
-        >>> Constant().score_batch(["hi", [("human", "hello")]])
+        >>> scorer = Constant()
+        >>> scorer.score_batch(["hi", [("human", "hello")]])
         [0.5, 0.5]
+        >>> _ = scorer.learn([RoutingOutcome("2+2?", cheap_ok=True, strong_ok=True, task="math")])
+        >>> round(scorer.score("3+3?", task="math"), 3)  # (10 * 0.5 + 0) / (10 + 1)
+        0.455
     """
 
     @abstractmethod
     def score_conversation(self, conversation: Conversation) -> float:
-        """Score an already-extracted conversation."""
+        """Score an already-extracted conversation (the prior: no outcomes applied)."""
 
     @abstractmethod
     def signals(self, model_input: LanguageModelInput, *, tools: Tools = None) -> dict[str, float]:
-        """The named features that drove the score (for ``response_metadata['routing']``)."""
+        """The named features that drove the prior score (for ``response_metadata['routing']``)."""
 
-    def score(self, model_input: LanguageModelInput, *, tools: Tools = None) -> float:
+    def _prior_with_signals(
+        self, model_input: LanguageModelInput, tools: Tools, conversation: Conversation
+    ) -> tuple[float, dict[str, float]]:
+        """The prior score and its signals; scorers that share features between them override."""
+        return self.score_conversation(conversation), self.signals(model_input, tools=tools)
+
+    def score(
+        self, model_input: LanguageModelInput, *, tools: Tools = None, task: str | None = None
+    ) -> float:
         """Score one chat input.
 
         Args:
             model_input: Anything a chat model accepts: str, messages, tuples, dicts, PromptValue.
             tools: Tools the request may call (the list given to ``bind_tools``), if any.
+            task: The request's task tag, if any: with outcomes for it, they decide.
 
         Returns:
             A float in [0, 1]; higher means the request needs a stronger tier.
         """
-        return self.score_conversation(Conversation.from_input(model_input, tools))
+        conversation = Conversation.from_input(model_input, tools)
+        prior = self.score_conversation(conversation)
+        memory = self._outcome_memory
+        if memory is None:
+            return prior
+        return memory.adjust(prior, conversation.text, task)[0]
 
     def score_batch(
-        self, model_inputs: Sequence[LanguageModelInput], *, tools: Tools = None
+        self,
+        model_inputs: Sequence[LanguageModelInput],
+        *,
+        tools: Tools = None,
+        task: str | Sequence[str | None] | None = None,
     ) -> list[float]:
-        """Score many inputs (all with the same ``tools``)."""
-        return [self.score(model_input, tools=tools) for model_input in model_inputs]
+        """Score many inputs (all with the same ``tools``; one ``task`` or one per input)."""
+        if task is None or isinstance(task, str):
+            return [self.score(x, tools=tools, task=task) for x in model_inputs]
+        if len(task) != len(model_inputs):
+            msg = f"score_batch: {len(model_inputs)} inputs but {len(task)} tasks"
+            raise ValueError(msg)
+        return [self.score(x, tools=tools, task=t) for x, t in zip(model_inputs, task, strict=True)]
 
     def score_with_signals(
-        self, model_input: LanguageModelInput, *, tools: Tools = None
+        self, model_input: LanguageModelInput, *, tools: Tools = None, task: str | None = None
     ) -> tuple[float, dict[str, float]]:
         """Score one input and return the signals behind it, extracting features once.
 
-        Equal to ``(score(input), signals(input))``. This default calls both; scorers whose
-        score and signals come from the same features override it to share the work (the
-        router calls it once per decision).
+        The router calls this once per decision. Without outcomes it equals ``(score(input),
+        signals(input))``; after :meth:`learn` the signals also say what outcomes contributed
+        (``prior_score``, ``task_outcomes``, ``neighbour_weight``).
         """
-        return self.score(model_input, tools=tools), self.signals(model_input, tools=tools)
+        conversation = Conversation.from_input(model_input, tools)
+        prior, signals = self._prior_with_signals(model_input, tools, conversation)
+        memory = self._outcome_memory
+        if memory is None:
+            return prior, signals
+        score, learned = memory.adjust(prior, conversation.text, task)
+        return score, {**signals, **learned}
 
 
 class LengthScorer(ComplexityScorer):
