@@ -293,7 +293,8 @@ class OutcomeMemory:
         self._epoch: int | None = None
         self._synced_at = -math.inf
         self._lock = threading.RLock()
-        self._shared = not isinstance(self.store, InMemoryOutcomeStore)
+        # A store it was given may have other writers (even an in-memory one): re-read it.
+        self._shared = store is not None
         if self._shared:
             self._refresh()
 
