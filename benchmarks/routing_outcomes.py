@@ -9,13 +9,17 @@ subjects dropped). For N = 10, 25, 50 and each seed, N questions per subject are
 outcomes (``cheap_ok`` = Mixtral right, ``strong_ok`` = GPT-4 right) and learned by a fresh
 ``OutcomeMemory`` with its default settings; every other question is scored. Routers on the same
 scored rows: the prior alone, with task tags (the subject), without tags (nearest labelled
-prompts), prompt length, random. The prior is the default ``LearnedScorer`` on the 9 held-out
-subjects; the 20 subjects it was trained on get the same recipe refitted without their own
-subject fold (``scripts/train_scorer.py``'s folds and blend), so no prior score has seen its
-own question's label. APGR is reported as the mean over
-seeds with a 95% interval pooled over seeds and prompt resamples, and the worst seed. Subsets of
-the same runs: the 9 subjects the prior never saw in training, and the subjects
-``suspect_subjects`` does not flag. Writes ``benchmarks/results/routing_outcomes.json``.
+prompts), prompt length, random, and a task oracle (each subject's true rescue rate over all its
+questions, prior as tie-break: the most that task tags could give).
+
+The prior is the default ``LearnedScorer`` on the 9 held-out subjects; the 20 subjects it was
+trained on get the same recipe refitted without their own subject fold (the folds and blend of
+``scripts/train_scorer.py``), so no prior score has seen its own question's label.
+
+APGR is reported as the mean over seeds with a 95% interval pooled over seeds and prompt
+resamples, and the worst seed. Subsets of the same runs: the 9 subjects the prior never saw in
+training, and the subjects ``suspect_subjects`` does not flag. Writes
+``benchmarks/results/routing_outcomes.json``.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ import train_scorer  # noqa: E402 - the training recipe, to refit fold priors
 
 OUT = REPO / "benchmarks" / "results" / "routing_outcomes.json"
 LABELS_PER_SUBJECT = (10, 25, 50)
-ROUTERS = ("prior", "tags", "nearest", "length", "random")
+ROUTERS = ("prior", "tags", "nearest", "length", "random", "task_oracle")
 RESAMPLES_PER_SEED = 100
 
 IntArray = npt.NDArray[np.int64]
@@ -105,6 +109,14 @@ def draw(groups: npt.NDArray[np.str_], n: int, rng: np.random.Generator) -> npt.
     return labelled
 
 
+def task_oracle(rows: list[LabelledPrompt], prior: FloatArray) -> FloatArray:
+    """Each row's subject's true share of strong-only wins (cheats); the prior breaks ties."""
+    groups = np.asarray([r.group for r in rows])
+    wins = np.asarray([float(r.strong > r.weak) for r in rows])
+    rate = {g: wins[groups == g].mean() for g in np.unique(groups)}
+    return np.asarray([rate[g] for g in groups]) + 1e-3 * prior
+
+
 def run(
     rows: list[LabelledPrompt], prior: FloatArray, labelled: npt.NDArray[np.bool_], seed: int
 ) -> tuple[dict[str, FloatArray], dict[str, float]]:
@@ -133,6 +145,7 @@ def run(
         "nearest": np.asarray(near_scores),
         "length": length_scores([rows[i].prompt for i in scored]),
         "random": random_scores(len(scored), seed=seed),
+        "task_oracle": task_oracle(rows, prior)[scored],
     }
     timings = {
         "learn_ms": learn_s * 1000,
