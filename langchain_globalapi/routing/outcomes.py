@@ -158,12 +158,16 @@ class _NeighbourIndex:
 
     def __init__(self, dims: int, capacity: int) -> None:
         self.dims, self.capacity = dims, capacity
-        self.columns = np.zeros((dims, min(capacity, 64)), dtype=np.float32)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every example (the matrix starts small and grows up to ``capacity``)."""
+        self.columns = np.zeros((self.dims, min(self.capacity, 64)), dtype=np.float32)
         self.rescued = np.zeros(self.columns.shape[1])
-        self.document_frequency = np.zeros(dims)
+        self.document_frequency = np.zeros(self.dims)
         self.size = 0
         self._next = 0
-        self.idf2 = np.ones(dims, dtype=np.float32)
+        self.idf2 = np.ones(self.dims, dtype=np.float32)
         self.norms = np.ones(0, dtype=np.float32)
 
     def vector(
@@ -175,9 +179,6 @@ class _NeighbourIndex:
         buckets, inverse = np.unique(h % self.dims, return_inverse=True)
         summed = np.bincount(inverse, weights=values, minlength=len(buckets))
         return buckets, np.asarray(summed, dtype=np.float64)
-
-    def clear(self) -> None:
-        self.__init__(self.dims, self.capacity)  # type: ignore[misc]
 
     def extend(self, records: Sequence[OutcomeRecord]) -> None:
         """Add records (the newest ``capacity`` of them), evicting the oldest when full."""
@@ -403,7 +404,7 @@ class OutcomeMemory:
         """Write the task totals and the kept records to one compressed ``.npz`` file."""
         with self._lock:
             records = self.store.read(0).records
-            totals = {task: t.__dict__ for task, t in self._totals.items()}
+            totals = {task: t.__dict__ for task, t in self.store.totals().items()}
         np.savez_compressed(
             Path(path),
             format=np.asarray(_FORMAT),
