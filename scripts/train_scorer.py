@@ -13,19 +13,21 @@ artifacts) are left out of training; they are still reported.
 The shipped model is one logistic model (``LearnedScorer``) whose logit is a blend, in
 standard-deviation units over the training prompts, of three parts:
 
-- prompt length, ``log(1 + chars)``, floored at the training prompts' 5th percentile (the data
-  says nothing about prompts shorter than that, so "shorter is easier" is not extrapolated);
+- prompt length, ``log(1 + chars)`` (the grid also tries flooring it at the training prompts'
+  5th percentile, below which the data says nothing; the rule did not pick the floor);
 - a words + cues logistic model fitted on the gain label ``(strong - weak + 1) / 2`` (what
   APGR rewards: the prompts where the strong model adds something);
 - the heuristic's hand-set cue weights (code, math, reasoning words, tools, images, ...).
 
 The weights (``BLEND``) were chosen by this script's cross-validation, never by the held-out
 sets: 5 folds that hold out whole training subjects (and GSM8K training rows), a grid of length
-floors and weights, and this rule: among blends whose out-of-fold APGR is at least length's on
+floors and weights, and this rule (settled on exploratory out-of-fold runs, then applied
+unchanged here): among blends whose out-of-fold APGR is at least length's on
 MMLU (all and unflagged subjects) and GSM8K, and whose 5th percentiles over resampled subject
 sets (all 16 unflagged subjects, and random pairs of them) are at least length's, take the one
 with the best worse-of-two gain (unflagged MMLU, GSM8K). The script prints the grid and
-refuses to write weights if the rule picks something other than ``BLEND``. Finally a slope and
+refuses to overwrite the shipped weights if the rule picks something other than ``BLEND``
+(with ``--out`` elsewhere it writes the rule's pick, for experiments). Finally a slope and
 intercept are fitted so that the score estimates P(only the strong model is right).
 Deterministic: full-batch Adam from zeros, seeded resampling.
 """
@@ -342,10 +344,10 @@ def main() -> int:
     floor_value = floor_z(base, floor_chars)
     chosen = select(cv, floor_value)
     print(f"\nrule picks: {chosen}")
-    if chosen != BLEND:
+    if chosen != BLEND and args.out == DEFAULT_OUT:
         print(f"BLEND says {BLEND}: update it (and BENCHMARKS.md) first", file=sys.stderr)
         return 1
-    model = build(base, BLEND, cv.scale, floor_chars, clean_train)
+    model = build(base, chosen, cv.scale, floor_chars, clean_train)
     model.metadata.update(
         trained_on="RouteLLM eval data (lm-sys/RouteLLM, Apache-2.0): MMLU + GSM8K",
         weak_model="mistralai/Mixtral-8x7B-Instruct-v0.1",
@@ -357,11 +359,11 @@ def main() -> int:
         score="P(only the strong model is right), calibrated on the training rows",
         blend={
             "length_floor_chars": round(floor_chars),
-            **BLEND.__dict__,
+            **chosen.__dict__,
             # Out-of-fold spread of the parts, in whose units BLEND's weights are expressed
             # (benchmarks/routing_outcomes.py rebuilds fold priors with them).
-            "learned_mean": cv.scale.learned_mean[BLEND.floor],
-            "learned_std": cv.scale.learned_std[BLEND.floor],
+            "learned_mean": cv.scale.learned_mean[chosen.floor],
+            "learned_std": cv.scale.learned_std[chosen.floor],
             "cues_mean": cv.scale.cues_mean,
             "cues_std": cv.scale.cues_std,
         },

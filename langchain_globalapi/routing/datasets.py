@@ -176,7 +176,7 @@ def is_held_out(row: LabelledPrompt) -> bool:
 def cv_folds(rows: Sequence[LabelledPrompt], n_folds: int = 5) -> npt.NDArray[np.int64]:
     """Cross-validation fold of each training row: whole MMLU subjects, GSM8K by row.
 
-    The folds of ``scripts/train_scorer.py --cv`` (model selection) and of
+    The folds of ``scripts/train_scorer.py`` (model selection) and of
     ``scripts/encoder_upper_bound.py``: MMLU subjects, in name order, are dealt to the folds in
     turn, so a fold never sees its own subjects in training; GSM8K row ``i`` goes to fold
     ``i // 2 % n_folds`` (training rows are the even ones).

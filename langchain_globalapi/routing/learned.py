@@ -115,8 +115,8 @@ class LearnedScorer(ComplexityScorer):
     single ``.npz`` file. Words and cues are read from the head and tail of the last user message
     (:func:`~langchain_globalapi.routing.scorers.scan_window`), so a decision costs the same for
     a pasted book as for a page. Standardised cue features are clipped to ``dense_bounds``
-    (default ``±DENSE_CLIP``): the shipped model floors length at its training data's 5th
-    percentile, so it never extrapolates "shorter is easier" below the prompts it was fitted on.
+    (default ``±DENSE_CLIP``; a per-feature lower bound can, for example, floor length so that
+    "shorter is easier" is not extrapolated below the prompts a model was fitted on).
 
     Example:
         >>> scorer = LearnedScorer.fit(
