@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import inspect
 import json
 import logging
 import queue
 import threading
 import urllib.request
+import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -257,6 +259,7 @@ class QualityTripwire:
         self.threshold_step = probability(owner, "threshold_step", threshold_step)
         self.salt = salt
         self.ledger = ledger
+        self._learners: list[Callable[[], Callable[..., Any] | None]] = []
         self.alarms: list[TripwireAlarm] = []
         self._queue: queue.Queue[_Job | None] = queue.Queue(
             maxsize=positive_int(owner, "queue_size", queue_size)
@@ -424,6 +427,31 @@ class QualityTripwire:
         value = run_scorer(scorer, job.cheap_text, str(answer.text), {}, question)
         self._record(job, value >= self.agree_at, str(answer.text), call.usd if call else None)
 
+    def add_learner(self, learner: Callable[..., Any]) -> None:
+        """Call `learner(messages, agreed=..., tier=..., task=...)` with every verdict.
+
+        A `TieredRouterRunnable` given this tripwire adds itself, so its scorer learns from
+        the verdicts (`record_outcome`). Learners run on the tripwire's worker thread; their
+        errors are logged and never stop it.
+        """
+        # A bound method is held weakly: a router that goes away stops learning, and the
+        # tripwire does not keep it alive.
+        ref: Callable[[], Callable[..., Any] | None] = (
+            weakref.WeakMethod(learner) if inspect.ismethod(learner) else (lambda: learner)
+        )
+        if all(existing() != learner for existing in self._learners):
+            self._learners.append(ref)
+
+    def _teach(self, job: _Job, agreed: bool) -> None:
+        for ref in list(self._learners):
+            learner = ref()
+            if learner is None:
+                continue
+            try:
+                learner(job.messages, agreed=agreed, tier=job.tier, task=job.task)
+            except Exception:
+                logger.exception("quality tripwire: a learner failed on a verdict")
+
     def _tell_ledger(self, job: _Job, agreed: bool) -> None:
         if self.ledger is None or job.verdict_id is None:
             return
@@ -447,6 +475,7 @@ class QualityTripwire:
                 pairs.append((normalize_text(job.cheap_text), normalize_text(reference_text)))
             alarm = self._check_alarm()
         self._tell_ledger(job, agreed)
+        self._teach(job, agreed)
         if alarm is not None:
             self._fire(alarm)
 

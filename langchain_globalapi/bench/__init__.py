@@ -14,6 +14,7 @@ from langchain_globalapi._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from langchain_globalapi.bench.golden import DEFAULT_SCORERS, GoldenItem, GoldenSet
+    from langchain_globalapi.bench.outcomes import outcomes_from_records
     from langchain_globalapi.bench.runner import (
         BenchmarkRecord,
         BenchmarkResults,
@@ -40,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_SCORERS": "golden",
     "GoldenItem": "golden",
     "GoldenSet": "golden",
+    "outcomes_from_records": "outcomes",
     "BenchmarkRecord": "runner",
     "BenchmarkResults": "runner",
     "arun_benchmark": "runner",
@@ -76,6 +78,7 @@ __all__ = [
     "label_match",
     "load_results",
     "numeric_answer",
+    "outcomes_from_records",
     "rouge_l",
     "run_benchmark",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from langchain_globalapi._runs import HINT_KEY, THREAD_KEY
+from langchain_globalapi._runs import HINT_KEY, TASK_KEY, THREAD_KEY
 from langchain_globalapi._tokens import estimate_message_tokens
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
@@ -178,7 +178,10 @@ class Router:
             reasons.append(f"hint {hint!r}")
         else:
             # One feature extraction for both (`ComplexityScorer` defines it for every scorer).
-            score, raw = self.scorer.score_with_signals(messages, tools=self.tools or None)
+            task = metadata.get(TASK_KEY)
+            # `task` only when there is one: scorers written before it existed keep working.
+            extra = {"task": str(task)} if task is not None else {}
+            score, raw = self.scorer.score_with_signals(messages, tools=self.tools or None, **extra)
             score = float(score)
             signals = {k: v for k, v in raw.items() if v}
             index = tier_index(score, self.thresholds)

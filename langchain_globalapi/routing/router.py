@@ -11,6 +11,7 @@ window, tools, images); down, when a budget's soft limit is reached. The chosen 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -85,9 +86,15 @@ def _field_names(model_class: type[BaseChatModel]) -> frozenset[str]:
 
 
 @functools.cache
-def _default_scorer() -> LearnedScorer:
-    # Loading the shipped weights takes milliseconds: share one instance across routers.
+def _shipped_scorer() -> LearnedScorer:
+    # Loading the shipped weights takes milliseconds: load them once per process.
     return LearnedScorer.load_default()
+
+
+def _default_scorer() -> LearnedScorer:
+    # Each router gets its own copy (the weights are shared, read-only): what one router
+    # learns from outcomes must not change the routing of every other router.
+    return copy.copy(_shipped_scorer())
 
 
 class TieredRouterRunnable(WrapperChatModel):
@@ -211,6 +218,9 @@ class TieredRouterRunnable(WrapperChatModel):
         if self.thresholds is None:
             self.thresholds = default_thresholds(type(self.scorer).__name__, len(self.tiers))
         self._affinity = ThreadAffinity(self.max_threads)
+        add_learner = getattr(self.tripwire, "add_learner", None)
+        if callable(add_learner):
+            add_learner(self._learn_from_verdict)
         return self
 
     @classmethod
@@ -401,6 +411,48 @@ class TieredRouterRunnable(WrapperChatModel):
         """
         metadata = lift_routing_keys(config).get("metadata") or {}
         return self._router().decide(to_messages(input), metadata, record=False)
+
+    def record_outcome(
+        self,
+        input: LanguageModelInput,
+        *,
+        cheap_ok: bool | float,
+        strong_ok: bool | float,
+        task: str | None = None,
+    ) -> None:
+        """Teach the scorer what happened on one request (did the cheap tier's answer hold?).
+
+        The same as `router.scorer.learn([RoutingOutcome(...)])`: with a `task`, later
+        requests of that task are scored by what it learned; without one, by the nearest
+        labelled prompts. A `QualityTripwire` given to the router records one outcome per
+        verdict on an answer from a cheaper tier; `globalapi bench` results give more
+        (`langchain_globalapi.bench.outcomes_from_records`).
+
+        Example:
+            >>> router = TieredRouterRunnable.from_defaults(api_key="k")
+            >>> router.record_outcome("Prove that there are infinitely many primes.",
+            ...                       cheap_ok=False, strong_ok=True, task="proofs")
+            >>> router.scorer.outcomes.tasks()["proofs"].rescued
+            1.0
+        """
+        from langchain_globalapi.routing.outcomes import RoutingOutcome  # noqa: PLC0415
+
+        self.scorer.learn([RoutingOutcome(input, cheap_ok, strong_ok, task)])
+
+    def _learn_from_verdict(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        agreed: bool,
+        tier: str | None,
+        task: str | None,
+    ) -> None:
+        # A tripwire verdict on an answer from a cheaper tier says whether that tier held
+        # (the reference is taken as right); the strongest tier's answers teach nothing here.
+        names = list(self.tiers)
+        if tier is None or tier not in names or tier == names[-1]:
+            return
+        self.record_outcome(list(messages), cheap_ok=agreed, strong_ok=True, task=task)
 
     def calibrate(
         self, sample_inputs: Sequence[LanguageModelInput], target_mix: Mapping[str, float]
