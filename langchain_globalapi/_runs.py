@@ -70,6 +70,10 @@ TASK_KEY = "task"
 """`configurable`/metadata key of a request's task type (cascade, outcomes, tripwire)."""
 _LIFTED = (HINT_KEY, THREAD_KEY, TASK_KEY)
 
+NO_STREAM_TAG = "nostream"
+"""LangGraph's tag for runs whose tokens its `stream_mode="messages"` must not emit: a
+wrapper's inner calls carry it, so a graph streams each answer once (the wrapper's)."""
+
 _M = TypeVar("_M", bound=BaseMessage)
 
 _STREAM_PARENT: ContextVar[tuple[UUID, RunnableConfig] | None] = ContextVar(
@@ -85,7 +89,7 @@ def _from_stream_parent(is_async: bool) -> AsyncCallbackManager | CallbackManage
     manager_cls = AsyncCallbackManager if is_async else CallbackManager
     manager = manager_cls.configure(
         inheritable_callbacks=config.get("callbacks"),
-        inheritable_tags=config.get("tags"),
+        inheritable_tags=[*(config.get("tags") or []), NO_STREAM_TAG],
         inheritable_metadata=config.get("metadata"),
     )
     manager.parent_run_id = run_id
@@ -116,7 +120,7 @@ def child_config(
     )
     child = manager_cls(handlers=[], parent_run_id=run_manager.run_id)
     child.set_handlers(run_manager.inheritable_handlers)
-    child.add_tags(run_manager.inheritable_tags)
+    child.add_tags([*run_manager.inheritable_tags, NO_STREAM_TAG])
     child.add_metadata(run_manager.inheritable_metadata)
     config["callbacks"] = child
     return config
@@ -204,14 +208,29 @@ class WrapperRunMixin:
     def invoke(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AIMessage:
-        """Invoke, with the routing keys of `configurable` visible to nested runs."""
-        return super().invoke(input, lift_routing_keys(config), **kwargs)  # type: ignore[misc, no-any-return]
+        """Invoke, with the routing keys of `configurable` visible to nested runs.
+
+        This run is also published as the parent for the whole call: when a streaming
+        callback (LangGraph's `stream_mode="messages"`, `astream_events`) makes LangChain
+        stream inside `invoke`, it calls `_stream()` without a run manager too.
+        """
+        run_id, config = _with_run_id(lift_routing_keys(config))
+        token = _STREAM_PARENT.set((run_id, config))
+        try:
+            return super().invoke(input, config, **kwargs)  # type: ignore[misc, no-any-return]
+        finally:
+            _reset(token)
 
     async def ainvoke(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AIMessage:
-        """Async `invoke`."""
-        return await super().ainvoke(input, lift_routing_keys(config), **kwargs)  # type: ignore[misc, no-any-return]
+        """Async `invoke` (the parent is published in this task's context only)."""
+        run_id, config = _with_run_id(lift_routing_keys(config))
+        token = _STREAM_PARENT.set((run_id, config))
+        try:
+            return await super().ainvoke(input, config, **kwargs)  # type: ignore[misc, no-any-return]
+        finally:
+            _reset(token)
 
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
@@ -224,10 +243,14 @@ class WrapperRunMixin:
             first = next(iterator, None)
         finally:
             _reset(token)
-        if first is None:
-            return
-        yield first
-        yield from iterator
+        try:
+            if first is None:
+                return
+            yield first
+            yield from iterator
+        finally:
+            # A consumer that stops early ends the inner call now, not at garbage collection.
+            iterator.close()
 
     async def astream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
@@ -240,8 +263,11 @@ class WrapperRunMixin:
             first = await anext(iterator, None)
         finally:
             _reset(token)
-        if first is None:
-            return
-        yield first
-        async for chunk in iterator:
-            yield chunk
+        try:
+            if first is None:
+                return
+            yield first
+            async for chunk in iterator:
+                yield chunk
+        finally:
+            await iterator.aclose()

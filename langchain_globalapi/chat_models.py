@@ -254,7 +254,9 @@ class ChatGlobalAPI(BaseChatOpenAI):
 
     def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
         # LangChain's cache key leaves out the endpoint: the same model id behind two
-        # base URLs would share answers.
+        # base URLs would share answers. A per-call `timeout` (a fallback chain passes what
+        # its deadline leaves) does not change the answer, so it must not change the key.
+        kwargs.pop("timeout", None)
         return f"{super()._get_llm_string(stop=stop, **kwargs)}---base_url={self.api_base}"
 
     @field_validator("chunk_timeout_s", "total_timeout_s")

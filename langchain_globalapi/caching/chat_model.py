@@ -23,6 +23,7 @@ from pydantic import ConfigDict, PrivateAttr, field_validator
 
 from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import HINT_KEY, as_wrapper_metadata, run_metadata
+from langchain_globalapi._streams import aclose_stream, close_stream
 from langchain_globalapi._validate import seconds
 from langchain_globalapi._wrapper import WrapperChatModel
 from langchain_globalapi.caching._single_flight import Flight, Flights
@@ -90,6 +91,13 @@ class CachedChatModel(WrapperChatModel):
     def __init__(self, model: BaseChatModel | None = None, **kwargs: Any) -> None:
         if model is not None:
             kwargs["model"] = model
+        if isinstance(kwargs.get("model"), RunnableBinding):
+            msg = (
+                "CachedChatModel wraps a chat model, not a binding: bind tools (or other "
+                "arguments) on the cached model instead, e.g. "
+                "CachedChatModel(model, cache=...).bind_tools([...]); the cache keys on them"
+            )
+            raise CacheConfigError(msg)
         if isinstance(kwargs.get("cache"), ExactCache):
             kwargs["response_cache"] = kwargs.pop("cache")
         elif "response_cache" not in kwargs:
@@ -292,11 +300,14 @@ class CachedChatModel(WrapperChatModel):
             pending: ChatGenerationChunk | None = None
             config = self._child_config(run_manager)
             inner = self.model.stream(messages, config=config, stop=stop, **kwargs)
-            for chunk in inner:
-                # One chunk is held back so the miss stamp can ride on the last one.
-                if pending is not None:
-                    yield pending
-                pending, total = _tee(chunk, total)
+            try:
+                for chunk in inner:
+                    # One chunk is held back so the miss stamp can ride on the last one.
+                    if pending is not None:
+                        yield pending
+                    pending, total = _tee(chunk, total)
+            finally:
+                close_stream(inner)  # a consumer that stopped early ends the call now
             if pending is None or total is None:
                 return
             yield self._stamp_last(pending)
@@ -333,10 +344,13 @@ class CachedChatModel(WrapperChatModel):
             pending: ChatGenerationChunk | None = None
             config = self._child_config(run_manager, is_async=True)
             inner = self.model.astream(messages, config=config, stop=stop, **kwargs)
-            async for chunk in inner:
-                if pending is not None:
-                    yield pending
-                pending, total = _tee(chunk, total)
+            try:
+                async for chunk in inner:
+                    if pending is not None:
+                        yield pending
+                    pending, total = _tee(chunk, total)
+            finally:
+                await aclose_stream(inner)
             if pending is None or total is None:
                 return
             yield self._stamp_last(pending)

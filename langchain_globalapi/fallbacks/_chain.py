@@ -28,6 +28,7 @@ from pydantic import (
 )
 from typing_extensions import Self
 
+from langchain_globalapi._streams import aclose_stream, close_stream
 from langchain_globalapi._validate import optional_seconds
 from langchain_globalapi._wrapper import InnerKind, WrapperChatModel
 from langchain_globalapi.catalog import Catalog
@@ -45,10 +46,8 @@ from langchain_globalapi.fallbacks._policy import RetryPolicy
 from langchain_globalapi.fallbacks._streaming import (
     Head,
     StreamRelay,
-    aclose_stream,
     as_chunk,
     auntil_content,
-    close_stream,
     until_content,
 )
 

@@ -7,9 +7,7 @@ counts what was sent for `MidStreamError`, and stamps `cost` when the member did
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
 
 from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChunk
 from langchain_core.messages.ai import UsageMetadata, add_usage
@@ -25,10 +23,8 @@ from langchain_globalapi.fallbacks._members import Member
 __all__ = [
     "Head",
     "StreamRelay",
-    "aclose_stream",
     "as_chunk",
     "auntil_content",
-    "close_stream",
     "until_content",
 ]
 
@@ -147,17 +143,3 @@ async def auntil_content(stream: AsyncIterator[BaseMessage]) -> list[BaseMessage
         msg = "the model's stream ended without a single chunk"
         raise EmptyResponseError(msg)
     return head
-
-
-def close_stream(stream: Iterator[Any]) -> None:
-    close = getattr(stream, "close", None)
-    if close is not None:
-        with contextlib.suppress(Exception):
-            close()
-
-
-async def aclose_stream(stream: AsyncIterator[Any]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        with contextlib.suppress(Exception):
-            await aclose()

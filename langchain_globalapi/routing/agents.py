@@ -30,9 +30,9 @@ thread floor keeps later turns of the conversation at or above the strongest tie
 earlier turn used, escalations included. The turn's own floor is read from the messages,
 so a resumed thread continues where it stopped.
 
-Streaming: the router is called with implicit streaming off, so in `stream_mode="messages"`
-the tokens come once, from the tier's model; a retried attempt's tool-call chunks are
-streamed too (the state keeps only the answer that passed).
+Streaming: in `stream_mode="messages"` the tokens come once, from the router's run (its
+tier's own run is tagged `nostream`); a retried attempt's tool-call chunks are streamed too
+(the state keeps only the answer that passed).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class _LastComputed(Generic[_T]):
     """The value computed for the last key, keys compared item by item by identity.
 
     An agent passes the same router and the same tool objects on every call, so what is
-    derived from them (a streaming-off copy, the tools as JSON schemas, the router bound to
+    derived from them (the tools as JSON schemas, the router bound to
     them) is computed once instead of per call.
     """
 
@@ -257,7 +257,6 @@ class RoutingMiddleware(AgentMiddleware):
         self.max_tier = max_tier
         if router is not None:
             self._cap(router)
-        self._streamless: _LastComputed[TieredRouterRunnable] = _LastComputed()
         self._bound: _LastComputed[TieredRouterRunnable] = _LastComputed()
         self._schemas: _LastComputed[list[dict[str, Any]]] = _LastComputed()
 
@@ -273,7 +272,7 @@ class RoutingMiddleware(AgentMiddleware):
         return names.index(self.max_tier)
 
     def _router_for(self, model: Any) -> TieredRouterRunnable:
-        """The router to call, with implicit streaming off (see the module doc)."""
+        """The router to call: the one given, or the agent's model when it is a router."""
         source = self.router if self.router is not None else model
         if not isinstance(source, TieredRouterRunnable):
             msg = (
@@ -282,14 +281,7 @@ class RoutingMiddleware(AgentMiddleware):
                 f"{type(self).__name__}(router=router)"
             )
             raise RoutingConfigError(msg)
-        # Under LangGraph's "messages" streaming, langchain-core streams a chat model inside
-        # `invoke` without handing it its run, and the router would lose its hint and thread.
-        # With streaming off the router answers through `_generate`; its tier still streams.
-        if source.disable_streaming is True:
-            return source
-        return self._streamless.get(
-            (source,), lambda: source.model_copy(update={"disable_streaming": True})
-        )
+        return source
 
     def _plan(self, request: ModelRequest[Any]) -> _Plan:
         router = self._router_for(request.model)

@@ -31,6 +31,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_vali
 from typing_extensions import Self
 
 from langchain_globalapi._runs import THREAD_KEY, lift_routing_keys
+from langchain_globalapi._streams import aclose_stream, close_stream
 from langchain_globalapi._tokens import estimate_message_tokens, pseudo_token_ids
 from langchain_globalapi._validate import positive_int
 from langchain_globalapi._wrapper import InnerKind, WrapperChatModel, bind_tools_through
@@ -94,7 +95,9 @@ def _shipped_scorer() -> LearnedScorer:
 def _default_scorer() -> LearnedScorer:
     # Each router gets its own copy (the weights are shared, read-only): what one router
     # learns from outcomes must not change the routing of every other router.
-    return copy.copy(_shipped_scorer())
+    scorer = copy.copy(_shipped_scorer())
+    vars(scorer).pop("_outcome_memory", None)  # never share another router's outcomes
+    return scorer
 
 
 class TieredRouterRunnable(WrapperChatModel):
@@ -662,9 +665,12 @@ class TieredRouterRunnable(WrapperChatModel):
             else:
                 stream = iter(held)
         seen: list[BaseMessage] = []
-        for chunk in stream:
-            seen.append(chunk)
-            yield ChatGenerationChunk(message=usage.see(chunk))
+        try:
+            for chunk in stream:
+                seen.append(chunk)
+                yield ChatGenerationChunk(message=usage.see(chunk))
+        finally:
+            close_stream(stream)  # a consumer that stopped early ends the tier's call now
         if routed.escalate_to is not None and routed.cascade is None:
             routed = self._accepted(messages, seen, routed)
         yield self._last_chunk(messages, routed, usage)
@@ -691,9 +697,12 @@ class TieredRouterRunnable(WrapperChatModel):
             else:
                 stream = _replayed(held)
         seen: list[BaseMessage] = []
-        async for chunk in stream:
-            seen.append(chunk)
-            yield ChatGenerationChunk(message=usage.see(chunk))
+        try:
+            async for chunk in stream:
+                seen.append(chunk)
+                yield ChatGenerationChunk(message=usage.see(chunk))
+        finally:
+            await aclose_stream(stream)
         if routed.escalate_to is not None and routed.cascade is None:
             routed = self._accepted(messages, seen, routed)
         yield self._last_chunk(messages, routed, usage)

@@ -185,13 +185,6 @@ def test_the_global_cache_answers_a_greedy_repeat_and_never_a_sampled_one(
     assert chat_requests(fake_server) == 3  # greedy once, sampled twice
 
 
-@pytest.mark.xfail(
-    reason="FallbackChatModel passes each member the remaining deadline as a `timeout` call "
-    "kwarg (fallbacks/_call.py call_kwargs), which LangChain puts in the member's llm_string: "
-    "every call gets a new key, so set_llm_cache never hits through a fallback chain and "
-    "stores a new entry per call",
-    strict=True,
-)
 def test_the_global_cache_answers_a_greedy_repeat_through_a_fallback_chain(
     fake_server: FakeOpenAIServer, global_cache: ExactCache
 ) -> None:
@@ -256,12 +249,10 @@ def test_a_wrapper_refuses_langchains_cache_and_points_to_cached_chat_model(
         build()
 
 
-@pytest.mark.xfail(
-    reason="CachedChatModel(model.bind_tools(...)) fails with a raw pydantic ValidationError "
-    "('Input should be ... an instance of BaseChatModel'), which neither takes the binding "
-    "(as the router and the fallback chain do) nor says to bind tools on the CachedChatModel",
-    strict=True,
-)
-def test_cached_chat_model_takes_a_model_with_tools_bound(fake_server: FakeOpenAIServer) -> None:
-    cached = CachedChatModel(model(fake_server).bind_tools([get_weather]), cache=ExactCache())
+def test_cached_chat_model_refuses_a_binding_and_says_where_to_bind(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    with pytest.raises(CacheConfigError, match=r"CachedChatModel\(model, cache=...\)\.bind_tools"):
+        CachedChatModel(model(fake_server).bind_tools([get_weather]), cache=ExactCache())
+    cached = CachedChatModel(model(fake_server), cache=ExactCache()).bind_tools([get_weather])
     assert _tool_name(cached.invoke('call get_weather("Paris")')) == "get_weather"
