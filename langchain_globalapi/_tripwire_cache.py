@@ -44,7 +44,7 @@ webhook as a `CacheAuditAction`. Thresholds and disabled scopes live in the proc
 from __future__ import annotations
 
 import contextvars
-import hashlib
+import functools
 import logging
 import threading
 from collections import Counter, OrderedDict, deque
@@ -52,16 +52,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 
 from langchain_globalapi._pricing import price_message
 from langchain_globalapi._tripwire_stats import CacheAuditAction, CacheAuditStats, ScopeAudit
 from langchain_globalapi._validate import positive_int, probability
-from langchain_globalapi.bench.scorers import run_scorer
 from langchain_globalapi.caching._audit import SemanticHit
-from langchain_globalapi.errors import BudgetExceededError, BudgetUnavailableError
 
 if TYPE_CHECKING:
     from langchain_globalapi.bench.stats import Interval
@@ -91,20 +88,15 @@ class _Sample(NamedTuple):
 
 
 @dataclass
-class _ScopeRecord:
+class _Record:
+    """The evidence of one scope, or of a whole cache (pooled over its scopes)."""
+
     cache: SemanticCache
     window: deque[_Sample]
     samples: int = 0
     false_hits: int = 0
     raised: bool = False  # this scope has raised the threshold once already
     alerted: bool = False  # an alert-only firing is sent once, until the rule stops firing
-
-
-@dataclass
-class _CacheRecord:
-    cache: SemanticCache
-    window: deque[_Sample]
-    alerted: bool = False
 
 
 @dataclass
@@ -124,11 +116,6 @@ class _Evidence:
     high: float = float("nan")
     rate: float = float("nan")
     fires: bool = False
-
-
-def _unit_hash(salt: str, key: str) -> float:
-    digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 class CacheAudit:
@@ -173,14 +160,16 @@ class CacheAudit:
         self._counts: Counter[str] = Counter()
         self._spend = Decimal(0)
         self._unnamed = 0
-        self._scopes: OrderedDict[tuple[int, str], _ScopeRecord] = OrderedDict()
-        self._caches: dict[int, _CacheRecord] = {}
+        self._scopes: OrderedDict[tuple[int, str], _Record] = OrderedDict()
+        self._caches: dict[int, _Record] = {}
         self._actions: deque[CacheAuditAction] = deque(maxlen=_MAX_ACTIONS)
 
     # --- sampling (on the caller's thread: never blocks) ------------------------------------
 
     def should_sample(self, request_id: str) -> bool:
         """Deterministic: the same request id always gives the same answer."""
+        from langchain_globalapi.tripwire import _unit_hash  # noqa: PLC0415 - it imports us
+
         return _unit_hash(self.salt, request_id) < self.sample_rate
 
     def consider(self, hit: SemanticHit) -> AuditJob | None:
@@ -206,38 +195,26 @@ class CacheAudit:
 
     def run(self, job: AuditJob) -> None:
         """Re-ask, compare, record, act (on the tripwire's worker thread)."""
-        tripwire = self.tripwire
-        if not tripwire.budget.allows(model=job.hit.model):
-            self.count("skipped_budget")
-            return
-        callbacks: list[BaseCallbackHandler] = [tripwire._billing]
-        if tripwire.cost_tracker is not None:
-            callbacks.append(tripwire.cost_tracker)
-        config: RunnableConfig = {
-            "callbacks": callbacks,
-            "metadata": {
-                "globalapi_tripwire": True,
-                AUDIT_MARKER[0]: AUDIT_MARKER[1],
-                "request_id": job.request_id,
-            },
-            "run_name": "semantic_cache_audit",
-        }
+        tripwire, hit = self.tripwire, job.hit
         try:
-            fresh = job.context.run(_reask, job.hit, config)
-        except (BudgetExceededError, BudgetUnavailableError):
-            self.count("skipped_budget")
-            return
+            fresh = tripwire._shadow_call(
+                functools.partial(_reask, hit),
+                job.context,
+                model=hit.model,
+                metadata={AUDIT_MARKER[0]: AUDIT_MARKER[1], "request_id": job.request_id},
+                run_name="semantic_cache_audit",
+            )
         except Exception:
             logger.exception("semantic cache audit: the re-ask failed")
             self.count("errors")
             return
-        call = price_message(fresh, tripwire.catalog) if isinstance(fresh, AIMessage) else None
-        task = job.hit.task or tripwire.default_task
-        scorer = tripwire.agreement.get(task, tripwire.agreement[tripwire.default_task])
-        served = str(job.hit.answer.text)
-        value = run_scorer(scorer, served, str(fresh.text), {}, job.hit.question)
-        agreed = value >= tripwire.agree_at  # a NaN score is no agreement
-        for action in self.record(job.hit, not agreed, call.usd if call else None):
+        if fresh is None:
+            self.count("skipped_budget")
+            return
+        call = price_message(fresh, tripwire.catalog)
+        task = hit.task or tripwire.default_task
+        agreed = tripwire._agrees(task, str(hit.answer.text), str(fresh.text), hit.question)
+        for action in self.record(hit, not agreed, call.usd if call else None):
             tripwire._notify(action)
 
     def record(
@@ -254,10 +231,10 @@ class CacheAudit:
             scope.samples += 1
             scope.false_hits += int(false_hit)
             pooled = self._caches.setdefault(
-                id(hit.cache), _CacheRecord(hit.cache, deque(maxlen=self.window))
+                id(hit.cache), _Record(hit.cache, deque(maxlen=self.window))
             )
             pooled.window.append(sample)
-            actions = [*self._judge_scope(hit.scope, scope), *self._judge_cache(pooled)]
+            actions = [*self._judge(scope, hit.scope), *self._judge(pooled, None)]
             self._actions.extend(actions)
         return actions
 
@@ -283,54 +260,11 @@ class CacheAudit:
     def _raised(self, cache: SemanticCache) -> float:
         return min(round(cache.threshold + self.threshold_step, 9), self.max_threshold)
 
-    def _judge_scope(self, scope: str, record: _ScopeRecord) -> list[CacheAuditAction]:
+    def _judge(self, record: _Record, scope: str | None) -> list[CacheAuditAction]:
+        """Apply the rule to one scope's evidence (`scope=None`: the cache's, pooled)."""
         cache = record.cache
-        if scope in cache.disabled_scopes:
+        if scope is not None and scope in cache.disabled_scopes:
             return []
-        now = cache.threshold
-        evidence = self._evidence(record.window, cache, now)
-        if not evidence.fires:
-            record.alerted = False
-            return []
-        if not self.act:
-            return self._alert_once(record, evidence, scope, cache, "actions are off")
-        raised = self._raised(cache)
-        if raised <= now:
-            reason = f"the threshold is at its cap {self.max_threshold:.2f}"
-        elif record.raised:
-            reason = "still failing after raising the threshold"
-        elif self._evidence(record.window, cache, raised).fires:
-            reason = f"its false hits sit above {raised:.2f} too"
-        else:
-            record.raised = True
-            after = cache.raise_threshold(self.threshold_step, cap=self.max_threshold)
-            reason = f"its false hits sit below {after:.2f}"
-            return [
-                self._action(
-                    "raised_threshold",
-                    scope,
-                    cache=cache,
-                    evidence=evidence,
-                    before=now,
-                    after=after,
-                    reason=reason,
-                )
-            ]
-        cache.disable_scope(scope)
-        return [
-            self._action(
-                "disabled_scope",
-                scope,
-                cache=cache,
-                evidence=evidence,
-                before=now,
-                after=now,
-                reason=reason,
-            )
-        ]
-
-    def _judge_cache(self, record: _CacheRecord) -> list[CacheAuditAction]:
-        cache = record.cache
         now = cache.threshold
         evidence = self._evidence(record.window, cache, now)
         if not evidence.fires:
@@ -340,49 +274,33 @@ class CacheAudit:
         if not self.act:
             reason = "actions are off"
         elif raised <= now:
-            reason = f"the threshold is at its cap {self.max_threshold:.2f}: consider ExactCache"
+            reason = f"the threshold is at its cap {self.max_threshold:.2f}"
+        elif scope is not None and record.raised:
+            reason = "still failing after raising the threshold"
         elif self._evidence(record.window, cache, raised).fires:
-            reason = f"false hits sit above {raised:.2f} too: consider ExactCache"
+            reason = f"false hits sit above {raised:.2f} too"
         else:
+            record.raised = True
             after = cache.raise_threshold(self.threshold_step, cap=self.max_threshold)
             reason = f"false hits sit below {after:.2f}"
-            return [
-                self._action(
-                    "raised_threshold",
-                    None,
-                    cache=cache,
-                    evidence=evidence,
-                    before=now,
-                    after=after,
-                    reason=reason,
-                )
-            ]
-        return self._alert_once(record, evidence, None, cache, reason)
-
-    def _alert_once(
-        self,
-        record: _ScopeRecord | _CacheRecord,
-        evidence: _Evidence,
-        scope: str | None,
-        cache: SemanticCache,
-        reason: str,
-    ) -> list[CacheAuditAction]:
+            return [self._action("raised_threshold", scope, record, evidence, now, after, reason)]
+        if scope is not None and self.act:
+            cache.disable_scope(scope)
+            return [self._action("disabled_scope", scope, record, evidence, now, now, reason)]
+        # No lever left (pooled evidence has no scope to turn off), or actions are off:
+        # alert once, and again only after the evidence stopped firing.
         if record.alerted:
             return []
         record.alerted = True
-        now = cache.threshold
-        return [
-            self._action(
-                "none", scope, cache=cache, evidence=evidence, before=now, after=now, reason=reason
-            )
-        ]
+        if scope is None and self.act:
+            reason += ": consider ExactCache"
+        return [self._action("none", scope, record, evidence, now, now, reason)]
 
-    def _action(
+    def _action(  # noqa: PLR0917 - one call shape, all internal
         self,
         action: str,
         scope: str | None,
-        *,
-        cache: SemanticCache,
+        record: _Record,
         evidence: _Evidence,
         before: float,
         after: float,
@@ -391,7 +309,7 @@ class CacheAudit:
         return CacheAuditAction(
             action=action,
             scope=scope,
-            cache=repr(cache),
+            cache=repr(record.cache),
             samples=evidence.samples,
             false_hits=evidence.false_hits,
             false_hit_rate=evidence.rate,
@@ -403,11 +321,11 @@ class CacheAudit:
             reason=reason,
         )
 
-    def _scope(self, cache: SemanticCache, scope: str) -> _ScopeRecord:
+    def _scope(self, cache: SemanticCache, scope: str) -> _Record:
         key = (id(cache), scope)
         record = self._scopes.get(key)
         if record is None:
-            record = _ScopeRecord(cache, deque(maxlen=self.window))
+            record = _Record(cache, deque(maxlen=self.window))
             self._scopes[key] = record
             while len(self._scopes) > _MAX_SCOPES:
                 self._scopes.popitem(last=False)
@@ -456,15 +374,13 @@ class CacheAudit:
             )
 
 
-def _reask(hit: SemanticHit, config: RunnableConfig) -> AIMessage:
+def _reask(hit: SemanticHit, config: RunnableConfig) -> BaseMessage:
     # Runs in a copy of the caller's context: marking it here never leaks to the caller.
     AUDITING.set(True)
-    answer = hit.reask(config)
-    return answer if isinstance(answer, AIMessage) else AIMessage(content=answer.content)
+    return hit.reask(config)
 
 
 def _wilson(successes: int, n: int) -> Interval:
-    # Imported on first use, as in `tripwire.py`: `bench.stats` is heavier than the tripwire.
-    from langchain_globalapi.bench.stats import wilson_interval  # noqa: PLC0415
+    from langchain_globalapi.tripwire import _wilson as wilson  # noqa: PLC0415 - it imports us
 
-    return wilson_interval(successes, n)
+    return wilson(successes, n)

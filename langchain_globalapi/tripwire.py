@@ -461,11 +461,37 @@ class QualityTripwire:
                     self._idle.notify_all()
 
     def _shadow(self, job: _Job) -> None:
-        reference_model = self.reference_model
-        if not self.budget.allows(model=reference_model):
+        answer = self._shadow_call(
+            lambda config: self.reference.invoke(job.messages, config),
+            job.context,
+            model=self.reference_model,
+            metadata={"request_id": job.request_id},
+            run_name="quality_tripwire",
+        )
+        if answer is None:
             with self._lock:
                 self._counts["skipped_budget"] += 1
             return
+        call = price_message(answer, self.catalog)
+        question = str(job.messages[-1].text) if job.messages else ""
+        agreed = self._agrees(job.task, job.cheap_text, str(answer.text), question)
+        self._record(job, agreed, str(answer.text), call.usd if call else None)
+
+    def _shadow_call(
+        self,
+        ask: Callable[[RunnableConfig], BaseMessage],
+        context: contextvars.Context,
+        *,
+        model: str | None,
+        metadata: Mapping[str, Any],
+        run_name: str,
+    ) -> AIMessage | None:
+        """One shadow call in the caller's context, billed under the tripwire's budget.
+
+        `None` when the budget refuses it (before the call, or at its reservation).
+        """
+        if not self.budget.allows(model=model):
+            return None
         # The budget's handler reserves the shadow call's worst case before it is sent and
         # settles it to what it cost; the trackers bill it once, marked as a shadow call.
         callbacks: list[BaseCallbackHandler] = [self._billing]
@@ -473,20 +499,19 @@ class QualityTripwire:
             callbacks.append(self.cost_tracker)
         config: RunnableConfig = {
             "callbacks": callbacks,
-            "metadata": {"globalapi_tripwire": True, "request_id": job.request_id},
-            "run_name": "quality_tripwire",
+            "metadata": {"globalapi_tripwire": True, **metadata},
+            "run_name": run_name,
         }
         try:
-            answer = job.context.run(self.reference.invoke, job.messages, config)
+            answer = context.run(ask, config)
         except (BudgetExceededError, BudgetUnavailableError):
-            with self._lock:
-                self._counts["skipped_budget"] += 1
-            return
-        call = price_message(answer, self.catalog) if isinstance(answer, AIMessage) else None
-        scorer = self.agreement.get(job.task, self.agreement[self.default_task])
-        question = str(job.messages[-1].text) if job.messages else ""
-        value = run_scorer(scorer, job.cheap_text, str(answer.text), {}, question)
-        self._record(job, value >= self.agree_at, str(answer.text), call.usd if call else None)
+            return None
+        return answer if isinstance(answer, AIMessage) else AIMessage(content=answer.content)
+
+    def _agrees(self, task: str, answer: str, reference: str, question: str) -> bool:
+        """Whether `answer` agrees with `reference` by the scorer for `task` (NaN: no)."""
+        scorer = self.agreement.get(task, self.agreement[self.default_task])
+        return run_scorer(scorer, answer, reference, {}, question) >= self.agree_at
 
     def _record(self, job: _Job, agreed: bool, reference_text: str, usd: Decimal | None) -> None:
         with self._lock:

@@ -172,7 +172,7 @@ def test_false_hits_above_the_raised_threshold_turn_the_scope_off_at_once(
     assert isinstance(cache, SemanticCache)
     (action,) = tripwire.stats().cache.actions
     assert action.action == "disabled_scope"
-    assert action.reason == "its false hits sit above 0.90 too"
+    assert action.reason == "false hits sit above 0.90 too"
     assert cache.threshold == 0.85  # raising it would not have helped, so it was not raised
     assert len(cache.disabled_scopes) == 1
 
