@@ -4,10 +4,12 @@ Run from the repo root with the venv active:
 
     python benchmarks/routing_quality.py [--data-dir ../shared/data] [--resamples 1000]
 
-Sets: (a) the held-out MMLU subjects (``HELD_OUT_MMLU_SUBJECTS``), (b) GSM8K odd rows, (c) MT-Bench
-first turns with GPT-4-judge scores (never trained on; realistic chat prompts; n = 72). Prints a
-Markdown table and writes ``benchmarks/results/routing_quality.json``. Costs per call are
-RouteLLM's GPT-4 / Mixtral prices (24.7 and 0.24, equal tokens per call assumed).
+Sets: (a) the held-out MMLU subjects (``HELD_OUT_MMLU_SUBJECTS``), with and without the subjects
+``suspect_subjects`` flags, (b) GSM8K odd rows, (c) MT-Bench first turns with GPT-4-judge scores
+(never trained on; realistic chat prompts; n = 72). Intervals resample prompts; on MMLU a second
+APGR interval resamples whole subjects. Prints Markdown tables and writes
+``benchmarks/results/routing_quality.json``. Costs per call are RouteLLM's GPT-4 / Mixtral prices
+(24.7 and 0.24, equal tokens per call assumed).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from langchain_globalapi.routing.datasets import (
     load_gsm8k,
     load_mmlu,
     load_mt_bench,
+    suspect_subjects,
 )
 from langchain_globalapi.routing.evaluation import (
+    apgr_difference,
     evaluate_routers,
     length_scores,
     oracle_scores,
@@ -54,16 +58,21 @@ def main() -> int:
     if not (args.data_dir / "routellm").is_dir():
         print(f"SKIPPED: no RouteLLM data under {args.data_dir} (see shared/data/README.md)")
         return 0
+    flagged = suspect_subjects(load_mmlu(args.data_dir))
+    mmlu = [r for r in load_mmlu(args.data_dir, HELD_OUT_MMLU_SUBJECTS) if is_held_out(r)]
+    unflagged = [r for r in mmlu if r.group not in flagged]
     sets = {
-        f"MMLU, {len(HELD_OUT_MMLU_SUBJECTS)} held-out subjects": [
-            r for r in load_mmlu(args.data_dir, HELD_OUT_MMLU_SUBJECTS) if is_held_out(r)
-        ],
+        f"MMLU, {len(HELD_OUT_MMLU_SUBJECTS)} held-out subjects": mmlu,
+        f"MMLU, {len({r.group for r in unflagged})} held-out subjects without flagged ones": (
+            unflagged
+        ),
         "GSM8K, held-out (odd) rows": [r for r in load_gsm8k(args.data_dir) if is_held_out(r)],
         "MT-Bench first turns, GPT-4 judge (out of domain)": load_mt_bench(args.data_dir),
     }
     heuristic, learned = HeuristicScorer(), LearnedScorer.load_default()
     report: dict[str, object] = {
         "held_out_mmlu_subjects": list(HELD_OUT_MMLU_SUBJECTS),
+        "flagged_subjects": flagged,
         "resamples": args.resamples,
         "seed": args.seed,
         "sets": {},
@@ -80,6 +89,14 @@ def main() -> int:
         results = evaluate_routers(
             routers, weak, strong, n_resamples=args.resamples, seed=args.seed
         )
+        by_subject = (
+            evaluate_routers(
+                routers, weak, strong, n_resamples=args.resamples, seed=args.seed,
+                groups=[r.group for r in rows],
+            )
+            if rows[0].group.startswith("mmlu/")
+            else {}
+        )  # fmt: skip
         print(
             f"\n### {name} (n = {len(rows)}; weak {weak.mean():.1%}, strong {strong.mean():.1%})\n"
         )
@@ -93,6 +110,20 @@ def main() -> int:
                 for key, _, scale, suffix in COLUMNS
             ]
             print(f"| {router} | " + " | ".join(cells) + " |")
+        groups = [r.group for r in rows] if by_subject else None
+        paired = {
+            router: apgr_difference(
+                routers[router], routers["length"], weak, strong,
+                n_resamples=args.resamples, seed=args.seed, groups=groups,
+            )
+            for router in ("heuristic", "learned")
+        }  # fmt: skip
+        if by_subject:
+            apgrs = ", ".join(f"{k} {v['apgr'].format(2)}" for k, v in by_subject.items())
+            print(f"\nAPGR, subjects resampled: {apgrs}")
+        unit = "subjects" if by_subject else "prompts"
+        diffs = ", ".join(f"{k} {v.format(3)}" for k, v in paired.items())
+        print(f"\nAPGR minus length's, paired ({unit} resampled): {diffs}")
         report["sets"][name] = {  # type: ignore[index]
             "n": len(rows),
             "quality_weak": float(weak.mean()),
@@ -100,6 +131,13 @@ def main() -> int:
             "routers": {
                 router: {k: [iv.value, iv.low, iv.high] for k, iv in metrics.items()}
                 for router, metrics in results.items()
+            },
+            "apgr_minus_length_paired": {
+                router: [iv.value, iv.low, iv.high] for router, iv in paired.items()
+            },
+            "apgr_subjects_resampled": {
+                router: [m["apgr"].value, m["apgr"].low, m["apgr"].high]
+                for router, m in by_subject.items()
             },
         }
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         GoldenSetError,
         InvalidBaseURLError,
         InvalidSettingError,
+        LedgerError,
         MalformedResponseError,
         MidStreamError,
         MissingAPIKeyError,
@@ -79,6 +80,11 @@ if TYPE_CHECKING:
         FallbackChatModel,
         RetryAfter,
         RetryPolicy,
+    )
+    from langchain_globalapi.ledger import (
+        Ledger,
+        LedgerStats,
+        Retention,
     )
     from langchain_globalapi.routing import (
         Cascade,
@@ -153,6 +159,7 @@ _EXPORTS: dict[str, str] = {
     "ModelNotFoundError": "errors",
     "NoCapableTierError": "errors",
     "RoutingConfigError": "errors",
+    "LedgerError": "errors",
     "SpendEstimate": "estimate",
     "estimate_spend": "estimate",
     "Cooldowns": "fallbacks",
@@ -176,6 +183,9 @@ _EXPORTS: dict[str, str] = {
     "TaskAgreement": "tripwire",
     "TripwireAlarm": "tripwire",
     "TripwireStats": "tripwire",
+    "Ledger": "ledger",
+    "LedgerStats": "ledger",
+    "Retention": "ledger",
 }
 
 __all__ = [
@@ -220,6 +230,9 @@ __all__ = [
     "InvalidSettingError",
     "LLMVerifier",
     "LearnedScorer",
+    "Ledger",
+    "LedgerError",
+    "LedgerStats",
     "LengthScorer",
     "LexicalGuard",
     "MalformedResponseError",
@@ -231,6 +244,7 @@ __all__ = [
     "QualityTripwire",
     "RedisStore",
     "Reservation",
+    "Retention",
     "RetryAfter",
     "RetryPolicy",
     "RoutingConfigError",

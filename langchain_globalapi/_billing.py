@@ -58,7 +58,7 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, LLMResult
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, GenerationChunk, LLMResult
 
 from langchain_globalapi._pricing import BilledCall, CallCost, model_name_of, price_usage
 from langchain_globalapi._tokens import estimate_message_tokens, estimate_tokens
@@ -86,6 +86,31 @@ WRAPPER_MARKER = "globalapi_wrapper"
 
 _SEEN_KEYS = 65_536  # keys remembered per handler; one call's runs end within moments
 _BILLING_ERRORS = (BudgetExceededError, BudgetUnavailableError)
+
+# The handlers holding a reservation for each model run that has not ended. When one handler
+# refuses a run, LangChain stops the call before it starts: no end or error event follows,
+# so the holds other handlers (with other budgets) already took for it are given back here.
+_HOLDERS: dict[UUID, list[BillingHandler]] = {}
+_HOLDERS_LOCK = threading.Lock()
+
+
+def _release_holders(run_id: UUID) -> None:
+    with _HOLDERS_LOCK:
+        holders = _HOLDERS.pop(run_id, [])
+    for handler in holders:
+        with handler._lock:
+            start = handler._starts.pop(run_id, None)
+        if start is not None and start.reservation is not None and handler.budget is not None:
+            handler.budget.release(start.reservation)
+
+
+def _forget_holder(run_id: UUID, handler: BillingHandler) -> None:
+    with _HOLDERS_LOCK:
+        holders = _HOLDERS.get(run_id)
+        if holders is not None and handler in holders:
+            holders.remove(handler)
+            if not holders:
+                del _HOLDERS[run_id]
 
 
 class _RefusalLogFilter(logging.Filter):
@@ -175,6 +200,7 @@ class _Start:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     messages: Sequence[BaseMessage] = ()
     reservation: Reservation | None = None
+    stream_key: str | None = None
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -242,6 +268,9 @@ class BillingHandler(BaseCallbackHandler):
         self.raise_error = budget is not None
         self._starts: dict[UUID, _Start] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
+        # Billing keys of model streams still open: a wrapper's run that ends first (an async
+        # stream closed early is finalized outside-in) leaves them to the model's own run.
+        self._streaming: set[str] = set()
         self._lock = threading.Lock()
 
     # --- what subclasses implement ------------------------------------------------------
@@ -277,9 +306,18 @@ class BillingHandler(BaseCallbackHandler):
                 messages=prompt,
             )
             if self.budget is not None:
-                start.reservation = self._reserve(run_id, start, _max_output_tokens(params, meta))
+                try:
+                    start.reservation = self._reserve(
+                        run_id, start, _max_output_tokens(params, meta)
+                    )
+                except _BILLING_ERRORS:
+                    _release_holders(run_id)  # the call will not start: no end event comes
+                    raise
         with self._lock:
             self._starts[run_id] = start
+        if start.reservation is not None:
+            with _HOLDERS_LOCK:
+                _HOLDERS.setdefault(run_id, []).append(self)
 
     def on_llm_start(
         self,
@@ -292,11 +330,37 @@ class BillingHandler(BaseCallbackHandler):
         """Completion models: remembered like chat models (their prompts are not kept)."""
         self.on_chat_model_start(serialized, [], run_id=run_id, **kwargs)
 
+    def on_llm_new_token(
+        self,
+        token: str | list[str | dict[str, Any]],
+        *,
+        chunk: GenerationChunk | ChatGenerationChunk | None = None,
+        run_id: UUID,
+        **kwargs: Any,
+    ) -> None:
+        """Note the billing key a model's stream carries (its first chunk is stamped)."""
+        message = getattr(chunk, "message", None)
+        stamped = message.response_metadata.get(CALL_ID_KEY) if message is not None else None
+        if not (isinstance(stamped, str) and stamped):
+            return
+        with self._lock:
+            start = self._starts.get(run_id)
+            if start is not None and not start.wrapper:
+                start.stream_key = f"call:{stamped}"
+                self._streaming.add(start.stream_key)
+
+    def _pop_start(self, run_id: UUID) -> _Start:
+        with self._lock:
+            start = self._starts.pop(run_id, None) or _Start(wrapper=False)
+            if start.stream_key is not None:
+                self._streaming.discard(start.stream_key)
+        return start
+
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
         """Bill the answers of a finished run whose keys were not billed yet."""
+        _forget_holder(run_id, self)
         try:
-            with self._lock:
-                start = self._starts.pop(run_id, None) or _Start(wrapper=False)
+            start = self._pop_start(run_id)
             billed = [
                 call
                 for message in _messages_of(
@@ -312,9 +376,9 @@ class BillingHandler(BaseCallbackHandler):
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """Bill what a failed call had streamed (estimated if no usage came); record the failure."""
+        _forget_holder(run_id, self)
         try:
-            with self._lock:
-                start = self._starts.pop(run_id, None) or _Start(wrapper=False)
+            start = self._pop_start(run_id)
             response = kwargs.get("response")
             partial = (
                 _messages_of(response.generations[0])
@@ -341,11 +405,32 @@ class BillingHandler(BaseCallbackHandler):
         except Exception:
             logger.exception("billing: a failed call could not be recorded")
 
+    def bill_answer(
+        self, message: AIMessage, *, run_id: UUID, metadata: Mapping[str, Any] | None = None
+    ) -> BilledCall | None:
+        """Bill an answer that no model run produced (a wrapper's own cache hit), once.
+
+        Returns the bill, or `None` when its key was billed already or it cannot be priced.
+        """
+        now = time.time()
+        start = _Start(
+            wrapper=False,
+            started_at=now,
+            started_monotonic=time.monotonic(),
+            metadata=metadata or {},
+        )
+        call = self._bill(message, run_id, start)
+        if call is not None:
+            self.on_billed(call)
+        return call
+
     # --- billing ------------------------------------------------------------------------
 
-    def _first_time(self, key: str) -> bool:
+    def _first_time(self, key: str, start: _Start | None = None) -> bool:
         with self._lock:
-            if key in self._seen:
+            if key in self._seen or (
+                start is not None and start.wrapper and key in self._streaming
+            ):
                 return False
             self._seen[key] = None
             if len(self._seen) > _SEEN_KEYS:
@@ -356,11 +441,11 @@ class BillingHandler(BaseCallbackHandler):
         self, message: AIMessage, run_id: UUID, start: _Start, *, error: str | None = None
     ) -> BilledCall | None:
         key = bill_key(message, run_id, wrapper=start.wrapper)
-        if key is None or not self._first_time(key):
-            return None
         model = model_name_of(message) or start.model
-        if model is None:
-            return None  # a model with no name cannot be priced or attributed
+        # The name is checked before the key is taken: a wrapper's copy of a stream's first
+        # chunk may not name the model yet, and the model's own run must still bill it.
+        if key is None or model is None or not self._first_time(key, start):
+            return None
         usage: Mapping[str, Any] | None = message.usage_metadata
         estimated = False
         if not usage:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from uuid import uuid4
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -52,7 +53,13 @@ from pydantic import Field, PrivateAttr, model_validator
 from langchain_globalapi._billing import WRAPPER_MARKER, BillingHandler
 from langchain_globalapi._inputs import ensure_messages
 from langchain_globalapi._pricing import BilledCall, price_message
-from langchain_globalapi._runs import WrapperRunMixin, as_wrapper_message, child_config, model_id_of
+from langchain_globalapi._runs import (
+    WrapperRunMixin,
+    as_wrapper_message,
+    child_config,
+    model_id_of,
+    run_metadata,
+)
 from langchain_globalapi.budgets import Budget
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import CacheConfigError, GlobalAPIError
@@ -104,6 +111,16 @@ def bind_tools_through(
     return bound
 
 
+def _refuse_langchain_cache(owner: str, cache: Any) -> None:
+    if cache is not None and cache is not False:
+        msg = (
+            f"{owner} does not use LangChain's cache (cache={cache!r}): its answers depend on "
+            "models, endpoints and bound tools that LangChain's key does not see. Wrap it "
+            "instead: CachedChatModel(model, cache=ExactCache())"
+        )
+        raise CacheConfigError(msg)
+
+
 class _WrapperBilling(BillingHandler):
     """The billing handler a wrapper's `budget=`/`ledger=` attach to its inner calls."""
 
@@ -135,18 +152,17 @@ class WrapperChatModel(WrapperRunMixin, BaseChatModel):
 
     _billing: _WrapperBilling | None = PrivateAttr(default=None)
 
+    def __init__(self, **data: Any) -> None:
+        # Checked before pydantic runs: it would wrap the (ValueError) CacheConfigError in a
+        # ValidationError, and `except CacheConfigError` would miss it.
+        _refuse_langchain_cache(type(self).__name__, data.get("cache"))
+        super().__init__(**data)
+
     @model_validator(mode="before")
     @classmethod
     def _no_langchain_cache(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            cache = data.get("cache")
-            if cache is not None and cache is not False:
-                msg = (
-                    f"{cls.__name__} does not use LangChain's cache (cache={cache!r}): its "
-                    "answers depend on models, endpoints and bound tools that LangChain's key "
-                    "does not see. Wrap it instead: CachedChatModel(model, cache=ExactCache())"
-                )
-                raise CacheConfigError(msg)
+            _refuse_langchain_cache(cls.__name__, data.get("cache"))
             data = {**data, "cache": False}
         return data
 
@@ -213,6 +229,21 @@ class WrapperChatModel(WrapperRunMixin, BaseChatModel):
             else:
                 config["callbacks"] = [handler]
         return config
+
+    def _bill_own_answers(self, generations: Sequence[Any], run_manager: RunManager) -> None:
+        """Bill answers this wrapper produced without an inner call (cache hits) to its ledger.
+
+        Handlers attached by the caller see them when this run ends; this wrapper's own
+        `ledger=`/`budget=` handler sits on inner calls only, so it is handed them here.
+        """
+        handler = self._billing_handler()
+        if handler is None:
+            return
+        run_id = run_manager.run_id if run_manager is not None else uuid4()
+        for generation in generations:
+            message = getattr(generation, "message", None)
+            if isinstance(message, AIMessage):
+                handler.bill_answer(message, run_id=run_id, metadata=run_metadata(run_manager))
 
     def _check_input(self, messages: Sequence[BaseMessage]) -> None:
         ensure_messages(messages, type(self).__name__)

@@ -508,7 +508,8 @@ class Budget:
         self._clock = clock
         self._alerted: set[str] = set()
         self._holds: dict[str, Reservation] = {}
-        self._pending: list[tuple[tuple[str, ...], int, int | None]] = []
+        # Writes that failed while the store was down: (hold id, counter keys, nanos, ttl).
+        self._pending: list[tuple[str, tuple[str, ...], int, int | None]] = []
         self._outage = False
         self._lock = threading.Lock()
 
@@ -587,7 +588,11 @@ class Budget:
             reservation.done = True
             self._holds.pop(reservation.key, None)
         self._write(
-            reservation.key, reservation.counter_keys, reservation.settled_nanos, reservation.ttl_s
+            reservation.key,
+            reservation.counter_keys,
+            reservation.settled_nanos,
+            reservation.ttl_s,
+            held=reservation.held,
         )
 
     def release(self, reservation: Reservation) -> None:
@@ -606,14 +611,24 @@ class Budget:
         keys = tuple(limit.key(now) for limit in limits)
         self._write(_new_hold_id(), keys, nanos, _ttl(limits))
 
-    def _write(self, hold_id: str, keys: tuple[str, ...], nanos: int, ttl: int | None) -> None:
+    def _write(
+        self,
+        hold_id: str,
+        keys: tuple[str, ...],
+        nanos: int,
+        ttl: int | None,
+        *,
+        held: bool = False,
+    ) -> None:
         try:
             self._flush_pending()
             self._counters.settle(hold_id, keys, nanos, ttl)
         except _StoreUnavailableError as exc:
-            if nanos:
+            if nanos or held:
+                # Written when the store is back, under the same hold id: a store that kept
+                # its data still has the hold, which must go when the spend is added.
                 with self._lock:
-                    self._pending.append((keys, nanos, ttl))  # written when the store is back
+                    self._pending.append((hold_id, keys, nanos, ttl))
             self._unavailable(exc, [])
             return
         self._back_online()
@@ -623,9 +638,9 @@ class Budget:
     def _flush_pending(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, []
-        for index, (keys, nanos, ttl) in enumerate(pending):
+        for index, (hold_id, keys, nanos, ttl) in enumerate(pending):
             try:
-                self._counters.settle(_new_hold_id(), keys, nanos, ttl)
+                self._counters.settle(hold_id, keys, nanos, ttl)
             except _StoreUnavailableError:
                 with self._lock:
                     self._pending[:0] = pending[index:]
@@ -657,7 +672,7 @@ class Budget:
             pending = list(self._pending)
         keys = [limit.key(now) for limit in limits]
         return [
-            (spent + sum(n for ks, n, _ in pending if key in ks), held)
+            (spent + sum(n for _, ks, n, _ in pending if key in ks), held)
             for key, (spent, held) in zip(keys, totals, strict=True)
         ]
 
@@ -728,8 +743,19 @@ class Budget:
         return result
 
     def reset(self) -> None:
-        """Zero every counter and hold (in Redis too)."""
-        self._counters.clear()
+        """Zero every counter and hold (in Redis too).
+
+        Raises:
+            BudgetUnavailableError: Redis cannot be reached; nothing was reset.
+        """
+        try:
+            self._counters.clear()
+        except _StoreUnavailableError as exc:
+            msg = (
+                f"budget store {self.redis_url} cannot be reached, so its counters were not "
+                "reset; call reset() again when Redis is back"
+            )
+            raise BudgetUnavailableError(msg) from exc
         with self._lock:
             self._alerted.clear()
             self._holds.clear()
@@ -752,9 +778,15 @@ class Budget:
             first = not self._outage
             self._outage = True
         if first:
+            refusing = self.on_unavailable == "refuse" and any(lim.hard for lim in self.limits)
+            effect = (
+                "soft limits fail open and calls under hard limits are refused"
+                if refusing
+                else "limits fail open"
+            )
             warnings.warn(
-                f"budget store {self.redis_url} cannot be reached ({error}); limits fail open "
-                "until it is back, and spend is written when it returns",
+                f"budget store {self.redis_url} cannot be reached ({error}); {effect} until "
+                "it is back, and spend is written when it returns",
                 stacklevel=4,
             )
             logger.warning("budget store %s cannot be reached: %s", self.redis_url, error)

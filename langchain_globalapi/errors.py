@@ -47,6 +47,8 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelNotFoundError",
     "NoCapableTierError",
+    "OutcomeError",
+    "OutcomeStoreError",
     "PromptFileError",
     "RoutingConfigError",
     "SettingError",
@@ -210,6 +212,18 @@ class RoutingConfigError(GlobalAPIError, ValueError):
 
 class AnswerCheckError(GlobalAPIError, ValueError):
     """An answer check returned something that is not a risk in [0, 1], or raised (when strict)."""
+
+
+class OutcomeError(GlobalAPIError, ValueError):
+    """A routing outcome is malformed, or an outcome store is misconfigured: the message says how.
+
+    Malformed: a verdict that is NaN or outside [0, 1], an input with no text. Misconfigured: a
+    bad URL, path or limit.
+    """
+
+
+class OutcomeStoreError(GlobalAPIError):
+    """An outcome store could not be read or written (Redis unreachable, SQLite locked)."""
 
 
 class NoCapableTierError(GlobalAPIError, ValueError):

@@ -151,6 +151,9 @@ class _Job:
     cheap_text: str
     task: str
     context: contextvars.Context
+    verdict_id: str | None = None  # the id the answer's calls were billed under (for a ledger)
+    model: str | None = None
+    tier: str | None = None
 
 
 _DEFAULT_BUDGET_USD = "10"
@@ -181,6 +184,9 @@ class QualityTripwire:
             `CacheAuditAction` when the cache audit acts (both have `message`, `as_dict()`).
         webhook_url: URL the alarm (and each cache action) is POSTed to as JSON.
         router: Router whose thresholds move toward the stronger tier on an alarm.
+        ledger: A usage ledger (anything with `record_verdict(request_id, agree, ...)`,
+            e.g. `Ledger`) told each verdict, keyed by the request id the answer's calls
+            were billed under (the router stamps its run id when the caller gave none).
         threshold_step: How far each alarm moves them.
         salt: Mixed into the sampling hash: another salt samples other requests.
         cache_sample_rate: Share of semantic cache hits re-asked (default 10%, ten times the
@@ -249,6 +255,7 @@ class QualityTripwire:
         | Sequence[Callable[[TripwireAlarm | CacheAuditAction], Any]] = (),
         webhook_url: str | None = None,
         router: Any = None,
+        ledger: Any = None,
         threshold_step: float = 0.05,
         salt: str = "globalapi-tripwire",
         cache_sample_rate: float = 0.1,
@@ -284,6 +291,7 @@ class QualityTripwire:
         self.router = router
         self.threshold_step = probability(owner, "threshold_step", threshold_step)
         self.salt = salt
+        self.ledger = ledger
         self.alarms: list[TripwireAlarm] = []
         self._queue: queue.Queue[_Job | AuditJob | None] = queue.Queue(
             maxsize=positive_int(owner, "queue_size", queue_size)
@@ -378,6 +386,9 @@ class QualityTripwire:
             str(response_message.text),
             task or self.default_task,
             contextvars.copy_context(),
+            verdict_id=str(run_id) if run_id else None,
+            model=str(answered) if answered else None,
+            tier=(routing or {}).get("tier"),
         )
         with self._lock:
             self._counts["sampled"] += 1
@@ -513,6 +524,16 @@ class QualityTripwire:
         scorer = self.agreement.get(task, self.agreement[self.default_task])
         return run_scorer(scorer, answer, reference, {}, question) >= self.agree_at
 
+    def _tell_ledger(self, job: _Job, agreed: bool) -> None:
+        if self.ledger is None or job.verdict_id is None:
+            return
+        try:
+            self.ledger.record_verdict(
+                job.verdict_id, agreed, model=job.model, tier=job.tier, task=job.task
+            )
+        except Exception:  # monitoring must never take the worker down
+            logger.exception("quality tripwire: the ledger refused a verdict")
+
     def _record(self, job: _Job, agreed: bool, reference_text: str, usd: Decimal | None) -> None:
         with self._lock:
             self._counts["samples"] += 1
@@ -525,6 +546,7 @@ class QualityTripwire:
                 pairs = self._labels.setdefault(job.task, deque(maxlen=self._window.maxlen))
                 pairs.append((normalize_text(job.cheap_text), normalize_text(reference_text)))
             alarm = self._check_alarm()
+        self._tell_ledger(job, agreed)
         if alarm is not None:
             self._fire(alarm)
 

@@ -176,6 +176,15 @@ class CachedChatModel(WrapperChatModel):
             generations=[ChatGeneration(message=stamp_miss(message, self.response_cache.kind))]
         )
 
+    def _served(
+        self,
+        hit: CacheHit,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+    ) -> CacheHit:
+        """A hit on its way out: billed into this wrapper's own ledger, if it has one."""
+        self._bill_own_answers(hit.generations, run_manager)
+        return hit
+
     # --- single flight -----------------------------------------------------------------------
 
     def _join(self, prompt: str, llm_string: str) -> tuple[str, Flight[Answer] | None, bool]:
@@ -241,12 +250,13 @@ class CachedChatModel(WrapperChatModel):
         hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
             self._audit(hit, messages, stop, kwargs, run_manager)
-            return ChatResult(generations=hit.generations)
+            return ChatResult(generations=self._served(hit, run_manager).generations)
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
             shared = flight.wait(self.single_flight_wait_s)
             if shared is not None:
-                return ChatResult(generations=self._shared_hit(shared).generations)
+                served = self._served(self._shared_hit(shared), run_manager)
+                return ChatResult(generations=served.generations)
         result: Answer | None = None
         try:
             config = self._child_config(run_manager)
@@ -270,12 +280,13 @@ class CachedChatModel(WrapperChatModel):
         hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
             self._audit(hit, messages, stop, kwargs, run_manager)
-            return ChatResult(generations=hit.generations)
+            return ChatResult(generations=self._served(hit, run_manager).generations)
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
             shared = await flight.await_result(self.single_flight_wait_s)
             if shared is not None:
-                return ChatResult(generations=self._shared_hit(shared).generations)
+                served = self._served(self._shared_hit(shared), run_manager)
+                return ChatResult(generations=served.generations)
         result: Answer | None = None
         try:
             config = self._child_config(run_manager, is_async=True)
@@ -303,13 +314,13 @@ class CachedChatModel(WrapperChatModel):
         hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
             self._audit(hit, messages, stop, kwargs, run_manager)
-            yield from _replay(hit)
+            yield from _replay(self._served(hit, run_manager))
             return
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
             shared = flight.wait(self.single_flight_wait_s)
             if shared is not None:
-                yield from _replay(self._shared_hit(shared))
+                yield from _replay(self._served(self._shared_hit(shared), run_manager))
                 return
         result: Answer | None = None
         try:
@@ -343,14 +354,14 @@ class CachedChatModel(WrapperChatModel):
         hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
             self._audit(hit, messages, stop, kwargs, run_manager)
-            for replayed in _replay(hit):
+            for replayed in _replay(self._served(hit, run_manager)):
                 yield replayed
             return
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
             shared = await flight.await_result(self.single_flight_wait_s)
             if shared is not None:
-                for replayed in _replay(self._shared_hit(shared)):
+                for replayed in _replay(self._served(self._shared_hit(shared), run_manager)):
                     yield replayed
                 return
         result: Answer | None = None

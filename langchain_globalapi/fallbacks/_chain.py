@@ -229,8 +229,11 @@ class FallbackChatModel(WrapperChatModel):
         self,
         run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
         member: Member,
-        attempt: int,
+        state: CallState,
     ) -> Any:
+        # The attempt number counts every call this request made down the chain (1: the
+        # first member's first try), so a ledger can tell answers that needed a fallback.
+        attempt = len(state.attempts) + 1
         return self._child_config(
             run_manager, {"globalapi_fallback_model": member.model, "globalapi_attempt": attempt}
         )
@@ -313,7 +316,7 @@ class FallbackChatModel(WrapperChatModel):
         state = self._state(messages)
 
         def call(member: Member, attempt: int) -> BaseMessage:
-            config = self._config(run_manager, member, attempt)
+            config = self._config(run_manager, member, state)
             options = state.call_kwargs(member, kwargs)
             return member.runnable.invoke(messages, config=config, stop=stop, **options)
 
@@ -332,7 +335,7 @@ class FallbackChatModel(WrapperChatModel):
         state = self._state(messages)
 
         async def call(member: Member, attempt: int) -> BaseMessage:
-            config = self._config(run_manager, member, attempt)
+            config = self._config(run_manager, member, state)
             options = state.call_kwargs(member, kwargs)
             return await asyncio.wait_for(
                 member.runnable.ainvoke(messages, config=config, stop=stop, **options),
@@ -356,7 +359,7 @@ class FallbackChatModel(WrapperChatModel):
         state = self._state(messages)
 
         def start(member: Member, attempt: int) -> tuple[Iterator[BaseMessage], Head]:
-            config = self._config(run_manager, member, attempt)
+            config = self._config(run_manager, member, state)
             options = state.call_kwargs(member, kwargs, first_chunk=True)
             stream = iter(member.runnable.stream(messages, config=config, stop=stop, **options))
             try:
@@ -389,7 +392,7 @@ class FallbackChatModel(WrapperChatModel):
         state = self._state(messages)
 
         async def start(member: Member, attempt: int) -> tuple[AsyncIterator[BaseMessage], Head]:
-            config = self._config(run_manager, member, attempt)
+            config = self._config(run_manager, member, state)
             options = state.call_kwargs(member, kwargs, first_chunk=True)
             stream = member.runnable.astream(messages, config=config, stop=stop, **options)
             try:

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from langchain_globalapi.routing._route import BudgetDowngradeWarning
     from langchain_globalapi.routing.heuristic import HeuristicScorer
     from langchain_globalapi.routing.learned import LearnedScorer
+    from langchain_globalapi.routing.outcome_redis import RedisOutcomeStore
+    from langchain_globalapi.routing.outcome_sqlite import SQLiteOutcomeStore
+    from langchain_globalapi.routing.outcome_stores import (
+        InMemoryOutcomeStore,
+        OutcomeStore,
+        TaskTotals,
+    )
+    from langchain_globalapi.routing.outcomes import OutcomeMemory, RoutingOutcome
     from langchain_globalapi.routing.router import TieredRouterRunnable
     from langchain_globalapi.routing.scorers import (
         ComplexityScorer,
@@ -27,6 +35,13 @@ _EXPORTS: dict[str, str] = {
     "BudgetDowngradeWarning": "_route",
     "HeuristicScorer": "heuristic",
     "LearnedScorer": "learned",
+    "RedisOutcomeStore": "outcome_redis",
+    "SQLiteOutcomeStore": "outcome_sqlite",
+    "InMemoryOutcomeStore": "outcome_stores",
+    "OutcomeStore": "outcome_stores",
+    "TaskTotals": "outcome_stores",
+    "OutcomeMemory": "outcomes",
+    "RoutingOutcome": "outcomes",
     "TieredRouterRunnable": "router",
     "ComplexityScorer": "scorers",
     "Conversation": "scorers",
@@ -40,9 +55,16 @@ __all__ = [
     "ComplexityScorer",
     "Conversation",
     "HeuristicScorer",
+    "InMemoryOutcomeStore",
     "LearnedScorer",
     "LengthScorer",
+    "OutcomeMemory",
+    "OutcomeStore",
+    "RedisOutcomeStore",
     "RoutingDecision",
+    "RoutingOutcome",
+    "SQLiteOutcomeStore",
+    "TaskTotals",
     "TieredRouterRunnable",
     "to_messages",
 ]

@@ -8,6 +8,10 @@ script, the benchmarks and the tests agree on what a scorer never saw:
 - MMLU is split **by subject**: :data:`HELD_OUT_MMLU_SUBJECTS` (9 of the 29 shared subjects,
   spanning STEM, humanities, social sciences and other) are only ever evaluated on;
 - GSM8K is split **by row**: rows with an odd index in ``gsm8k_responses.csv`` are held out.
+
+Some MMLU subjects' recorded labels look like generation artifacts (RouteLLM's script appears
+to score the first character of a one-token reply): :func:`suspect_subjects` flags them, so
+training can leave them out and reports can show results with and without them.
 """
 
 from __future__ import annotations
@@ -106,6 +110,47 @@ def load_mmlu(data_dir: Path, subjects: Iterable[str] | None = None) -> list[Lab
     return rows
 
 
+#: Chance accuracy on a four-option multiple-choice question.
+MMLU_CHANCE = 0.25
+#: A GPT-4-class strong model recorded below this accuracy on an MMLU subject is suspect: published
+#: per-subject accuracies of GPT-4 are well above it, so such a record points at the scoring script.
+STRONG_MODEL_FLOOR = 0.5
+
+
+def suspect_subjects(
+    rows: Iterable[LabelledPrompt],
+    *,
+    chance: float = MMLU_CHANCE,
+    strong_floor: float = STRONG_MODEL_FLOOR,
+) -> dict[str, str]:
+    """MMLU subjects whose recorded accuracies look like artifacts, with the reason for each.
+
+    A subject is flagged when either model scores below ``chance`` (no real model does on
+    four options) or the strong model scores below ``strong_floor``.
+
+    Example:
+        >>> rows = [LabelledPrompt("q", weak=0.0, strong=0.0, group="mmlu/x")] * 3
+        >>> suspect_subjects(rows + [LabelledPrompt("q", 1.0, 1.0, "mmlu/y")])
+        {'mmlu/x': 'weak 0.0% below chance 25%; strong 0.0% below chance 25%'}
+    """
+    by_group: dict[str, list[LabelledPrompt]] = {}
+    for row in rows:
+        if row.group.startswith("mmlu/"):
+            by_group.setdefault(row.group, []).append(row)
+    flagged: dict[str, str] = {}
+    for group, members in sorted(by_group.items()):
+        reasons = []
+        for name in ("weak", "strong"):
+            accuracy = float(np.mean([getattr(r, name) for r in members]))
+            if accuracy < chance:
+                reasons.append(f"{name} {accuracy:.1%} below chance {chance:.0%}")
+            elif name == "strong" and accuracy < strong_floor:
+                reasons.append(f"strong {accuracy:.1%} below {strong_floor:.0%}")
+        if reasons:
+            flagged[group] = "; ".join(reasons)
+    return flagged
+
+
 @dataclass(frozen=True)
 class AnsweredPrompt(LabelledPrompt):
     """A labelled prompt with both models' recorded answers (for checking the cheap answer).
@@ -162,7 +207,7 @@ def is_held_out(row: LabelledPrompt) -> bool:
 def cv_folds(rows: Sequence[LabelledPrompt], n_folds: int = 5) -> npt.NDArray[np.int64]:
     """Cross-validation fold of each training row: whole MMLU subjects, GSM8K by row.
 
-    The folds of ``scripts/train_scorer.py --cv`` (model selection) and of
+    The folds of ``scripts/train_scorer.py`` (model selection) and of
     ``scripts/encoder_upper_bound.py``: MMLU subjects, in name order, are dealt to the folds in
     turn, so a fold never sees its own subjects in training; GSM8K row ``i`` goes to fold
     ``i // 2 % n_folds`` (training rows are the even ones).

@@ -18,11 +18,14 @@ from langchain_core.language_models import LanguageModelInput
 
 from langchain_globalapi.routing.scorers import (
     CUE_WORDS,
+    HEAD_CHARS,
     LENGTH_SCALE,
     SYMBOLS,
+    TAIL_CHARS,
     ComplexityScorer,
     Conversation,
     Tools,
+    scan_window,
 )
 
 __all__ = [
@@ -35,12 +38,6 @@ __all__ = [
     "heuristic_signal_values",
 ]
 
-#: The heuristic scans the first ``HEAD_CHARS`` and last ``TAIL_CHARS`` characters of the last
-#: user message for cues (the request is usually at the start, and a question about a pasted
-#: document at the end); length is always the full text's. The bound keeps a decision's cost flat
-#: (p99 < 50 us) whatever the prompt's length.
-HEAD_CHARS = 1200
-TAIL_CHARS = 400
 _CUE_BYTES: tuple[frozenset[bytes], ...] = tuple(
     frozenset(word.encode() for word in words) for words in CUE_WORDS.values()
 )
@@ -99,11 +96,8 @@ def heuristic_signal_values(conversation: Conversation) -> list[float]:
         >>> dict(zip(HEURISTIC_SIGNAL_NAMES, values))["math"]  # "solve" and "="
         2.0
     """
-    text = conversation.text
-    chars = len(text)
-    if chars > HEAD_CHARS + TAIL_CHARS:
-        text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
-    encoded = text.encode("utf-8", "replace")
+    chars = len(conversation.text)
+    encoded = scan_window(conversation.text).encode("utf-8", "replace")
     raw = encoded.lower()
     tokens = raw.translate(_TO_SPACE_ASCII).split()
     # Looking every token up in one frozen set of all cue words is cheaper than building the
@@ -211,9 +205,9 @@ class HeuristicScorer(ComplexityScorer):
         values = heuristic_signal_values(Conversation.from_input(model_input, tools))
         return dict(zip(HEURISTIC_SIGNAL_NAMES, values, strict=True))
 
-    def score_with_signals(
-        self, model_input: LanguageModelInput, *, tools: Tools = None
+    def _prior_with_signals(
+        self, model_input: LanguageModelInput, tools: Tools, conversation: Conversation
     ) -> tuple[float, dict[str, float]]:
         """Score and signals from one feature extraction (same values as the two calls)."""
-        values = heuristic_signal_values(Conversation.from_input(model_input, tools))
+        values = heuristic_signal_values(conversation)
         return self._score_values(values), dict(zip(HEURISTIC_SIGNAL_NAMES, values, strict=True))

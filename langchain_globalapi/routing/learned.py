@@ -30,6 +30,7 @@ from langchain_globalapi.routing.scorers import (
     Conversation,
     Tools,
     extract_signals,
+    scan_window,
     tokenize,
 )
 
@@ -113,7 +114,11 @@ class LearnedScorer(ComplexityScorer):
     """Logistic regression over words, word pairs and cue features; numpy only at run time.
 
     ``fit`` is a classmethod that returns a new scorer; ``save``/``load`` round-trip it through a
-    single ``.npz`` file.
+    single ``.npz`` file. Words and cues are read from the head and tail of the last user message
+    (:func:`~langchain_globalapi.routing.scorers.scan_window`), so a decision costs the same for
+    a pasted book as for a page. Standardised cue features are clipped to ``dense_bounds``
+    (default ``±DENSE_CLIP``; a per-feature lower bound can, for example, floor length so that
+    "shorter is easier" is not extrapolated below the prompts a model was fitted on).
 
     Example:
         >>> scorer = LearnedScorer.fit(
@@ -135,6 +140,8 @@ class LearnedScorer(ComplexityScorer):
         bias: float,
         metadata: dict[str, Any] | None = None,
         embedding: WordEmbedding | None = None,
+        *,
+        dense_bounds: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
     ) -> None:
         self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
         self.embedding = embedding
@@ -143,7 +150,7 @@ class LearnedScorer(ComplexityScorer):
         self.dense_mean = np.asarray(dense_mean, dtype=np.float64)
         self.dense_scale = np.asarray(dense_scale, dtype=np.float64)
         self.bias = float(bias)
-        self._check_weights(embedding)
+        self._check_weights(embedding, dense_bounds)
         # A feature the training data never varied has a round-off "scale" (~1e-14), so any
         # other value of it at run time (a second user turn) would be ~1e13 deviations out:
         # such a feature carries no information and gets weight 0 (weights files written before
@@ -154,7 +161,11 @@ class LearnedScorer(ComplexityScorer):
             self.dense_weights = np.where(constant, 0.0, self.dense_weights)
         self.metadata = dict(metadata or {})
 
-    def _check_weights(self, embedding: WordEmbedding | None) -> None:
+    def _check_weights(
+        self,
+        embedding: WordEmbedding | None,
+        dense_bounds: tuple[npt.ArrayLike, npt.ArrayLike] | None,
+    ) -> None:
         if len(self.term_weights) != len(self.vocabulary):
             msg = "LearnedScorer: term_weights must have one weight per vocabulary entry"
             raise RoutingConfigError(msg)
@@ -167,20 +178,45 @@ class LearnedScorer(ComplexityScorer):
             if not np.isfinite(getattr(self, name)).all():
                 msg = f"LearnedScorer: {name} holds NaN or infinite values; retrain the scorer"
                 raise RoutingConfigError(msg)
+        low, high = (-DENSE_CLIP, DENSE_CLIP) if dense_bounds is None else dense_bounds
+        self.dense_low = np.broadcast_to(np.asarray(low, dtype=np.float64), (n_dense,)).copy()
+        self.dense_high = np.broadcast_to(np.asarray(high, dtype=np.float64), (n_dense,)).copy()
+        if not np.all(self.dense_low < self.dense_high):
+            msg = "LearnedScorer: dense_bounds: every lower bound must be below its upper bound"
+            raise RoutingConfigError(msg)
 
     # -- scoring --------------------------------------------------------------------------------
 
-    def _logit(self, conversation: Conversation) -> tuple[float, dict[str, float]]:
-        tokens = tokenize(conversation.text)
+    def _features(self, conversation: Conversation) -> tuple[float, FloatArray, dict[str, float]]:
+        """(word and word-pair logit, standardised clipped dense features, signals)."""
+        tokens = tokenize(scan_window(conversation.text))
         signals = extract_signals(conversation, tokens)
         get = self.vocabulary.get
         ids = [i for i in map(get, set(_terms(tokens))) if i is not None]
-        z = self.bias + float(self.term_weights[ids].sum()) / math.sqrt(max(len(tokens), 1))
+        words = float(self.term_weights[ids].sum()) / math.sqrt(max(len(tokens), 1))
         features = _dense(signals)
         if self.embedding is not None:
             features = np.concatenate([features, self.embedding.mean(tokens)])
-        dense = np.clip((features - self.dense_mean) / self.dense_scale, -DENSE_CLIP, DENSE_CLIP)
-        return z + float(dense @ self.dense_weights), signals
+        dense = np.clip(
+            (features - self.dense_mean) / self.dense_scale, self.dense_low, self.dense_high
+        )
+        return words, dense, signals
+
+    def _logit(self, conversation: Conversation) -> tuple[float, dict[str, float]]:
+        words, dense, signals = self._features(conversation)
+        return self.bias + words + float(dense @ self.dense_weights), signals
+
+    def dense_features(self, model_input: LanguageModelInput, *, tools: Tools = None) -> FloatArray:
+        """The standardised, clipped cue features the model weighs (``DENSE_FEATURES`` order).
+
+        For analysis and for building blended models (``scripts/train_scorer.py``).
+
+        Example:
+            >>> scorer = LearnedScorer.load_default()
+            >>> scorer.dense_features("hi").shape == (len(DENSE_FEATURES),)
+            True
+        """
+        return self._features(Conversation.from_input(model_input, tools))[1]
 
     def score_conversation(self, conversation: Conversation) -> float:
         """Probability-like score in (0, 1) from the logistic model."""
@@ -192,11 +228,11 @@ class LearnedScorer(ComplexityScorer):
         z, signals = self._logit(Conversation.from_input(model_input, tools))
         return {**signals, "logit": z}
 
-    def score_with_signals(
-        self, model_input: LanguageModelInput, *, tools: Tools = None
+    def _prior_with_signals(
+        self, model_input: LanguageModelInput, tools: Tools, conversation: Conversation
     ) -> tuple[float, dict[str, float]]:
         """Score and signals (with ``logit``) from one tokenisation and one model evaluation."""
-        z, signals = self._logit(Conversation.from_input(model_input, tools))
+        z, signals = self._logit(conversation)
         return _sigmoid(z), {**signals, "logit": z}
 
     # -- training -------------------------------------------------------------------------------
@@ -246,7 +282,7 @@ class LearnedScorer(ComplexityScorer):
             raise ValueError(msg)
         sw = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, float)
         conversations = [Conversation.from_input(x) for x in inputs]
-        token_lists = [tokenize(c.text) for c in conversations]
+        token_lists = [tokenize(scan_window(c.text)) for c in conversations]
         doc_terms = [set(_terms(tokens)) for tokens in token_lists]
         counts = Counter(term for terms in doc_terms for term in terms)
         kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: -counts[t])
@@ -301,6 +337,8 @@ class LearnedScorer(ComplexityScorer):
             dense_weights=self.dense_weights,
             dense_mean=self.dense_mean,
             dense_scale=self.dense_scale,
+            dense_low=self.dense_low,
+            dense_high=self.dense_high,
             bias=np.asarray(self.bias),
             metadata=np.asarray(json.dumps({"format": _FORMAT_VERSION, **self.metadata})),
         )
@@ -345,6 +383,9 @@ class LearnedScorer(ComplexityScorer):
                 bias=float(data["bias"]),
                 metadata=_metadata(str(data["metadata"])),
                 embedding=embedding,
+                dense_bounds=(data["dense_low"], data["dense_high"])
+                if "dense_low" in data
+                else None,
             )
 
     @classmethod

@@ -449,14 +449,18 @@ class TieredRouterRunnable(WrapperChatModel):
             if self.cascade is not None
             else None
         )
+        request_id = metadata.get(REQUEST_ID_KEY) or run_id
         config["metadata"] = {"routing": decision.as_metadata(), "globalapi_tier": decision.tier}
+        if request_id is not None:
+            # The calls below are billed under the id the tripwire's verdict will name.
+            config["metadata"][REQUEST_ID_KEY] = str(request_id)
         if escalate_to is not None:
             config["metadata"]["globalapi_cascade"] = "cheap"
         return _Routed(
             decision,
             self._runnable(decision.tier),
             config,
-            metadata.get(REQUEST_ID_KEY) or run_id,
+            request_id,
             task,
             escalate_to,
             metadata.get(THREAD_KEY),
@@ -501,6 +505,8 @@ class TieredRouterRunnable(WrapperChatModel):
             "globalapi_tier": target,
             "globalapi_cascade": "escalated",
         }
+        if routed.request_id is not None:
+            config["metadata"][REQUEST_ID_KEY] = str(routed.request_id)
         return routed._replace(decision=decision, runnable=self._runnable(target), config=config)
 
     def _runnable(self, tier: str) -> Runnable[LanguageModelInput, BaseMessage]:

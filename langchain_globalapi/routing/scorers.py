@@ -37,13 +37,13 @@ from langchain_core.messages import (
 )
 from langchain_core.prompt_values import PromptValue
 
+from langchain_globalapi.routing._learning import LearnsFromOutcomes
+
 if TYPE_CHECKING:
     from langchain_globalapi.routing.heuristic import (
-        HEAD_CHARS,
         HEURISTIC_BIAS,
         HEURISTIC_SIGNAL_NAMES,
         HEURISTIC_WEIGHTS,
-        TAIL_CHARS,
         HeuristicScorer,
         heuristic_signal_values,
     )
@@ -66,6 +66,7 @@ __all__ = [
     "Tools",
     "extract_signals",
     "heuristic_signal_values",
+    "scan_window",
     "to_messages",
     "tokenize",
 ]
@@ -212,6 +213,26 @@ _PHRASES = ("step by step", "how many", "how much", "if and only if", "```")
 #: ``log_chars`` is ``log1p(chars) / LENGTH_SCALE``: about 1.0 at 8000 characters.
 LENGTH_SCALE = math.log1p(8000.0)
 SCAN_CHARS = 6000
+#: Scorers read cues from the first ``HEAD_CHARS`` and last ``TAIL_CHARS`` characters of the last
+#: user message (the request is usually at the start, and a question about a pasted document at
+#: the end); length is always the whole text's. The bound keeps a decision's cost flat whatever
+#: the prompt's length.
+HEAD_CHARS = 1200
+TAIL_CHARS = 400
+
+
+def scan_window(text: str) -> str:
+    """The part of a message scorers read for cues: its head and tail, joined by a newline.
+
+    Example:
+        >>> len(scan_window("x" * 100_000)) == HEAD_CHARS + 1 + TAIL_CHARS
+        True
+        >>> scan_window("short")
+        'short'
+    """
+    if len(text) > HEAD_CHARS + TAIL_CHARS:
+        return text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+    return text
 
 
 def tokenize(text: str) -> list[str]:
@@ -257,19 +278,21 @@ def extract_signals(
     """Named features of a conversation; counts are raw, ``log_chars`` is scaled to about [0, 1].
 
     The :class:`~langchain_globalapi.routing.LearnedScorer`'s cue features. Cue counts are numbers
-    of *distinct* cue words. Scanning is capped at the first :data:`SCAN_CHARS` characters of the
-    last user message. ``tokens``, if given, must be ``tokenize(conversation.text)``.
+    of *distinct* cue words. Cues are read from :func:`scan_window` of the last user message (its
+    head and tail), ``chars`` and ``log_chars`` from the whole of it. ``tokens``, if given, must
+    be ``tokenize(scan_window(conversation.text))``.
     """
-    text = conversation.text
+    full = conversation.text
+    text = scan_window(full)
     unique = set(tokenize(text) if tokens is None else tokens)
-    lower = text[:SCAN_CHARS].lower()
+    lower = text.lower()
     counts = [len(unique & words) for words in CUE_WORDS.values()]
     counts[2] += sum(phrase in lower for phrase in _PHRASES)
     options, option_chars = _options(text)
     values = [
         *map(float, counts),
-        float(len(text)),
-        math.log1p(len(text)) / LENGTH_SCALE,
+        float(len(full)),
+        math.log1p(len(full)) / LENGTH_SCALE,
         float(sum(map(str.isdigit, unique))),
         float(text.count("?")),
         float(options),
@@ -284,58 +307,96 @@ def extract_signals(
     return dict(zip(SIGNAL_NAMES, values, strict=True))
 
 
-class ComplexityScorer(ABC):
+class ComplexityScorer(LearnsFromOutcomes, ABC):
     """How strongly a chat request needs a stronger tier, in [0, 1] (higher = stronger tier).
 
-    Subclasses implement :meth:`score_conversation`; the input handling is shared.
+    Subclasses implement :meth:`score_conversation` (the *prior*: what the text says); the input
+    handling and learning from outcomes are shared. :meth:`learn` takes
+    :class:`~langchain_globalapi.routing.outcomes.RoutingOutcome` records; afterwards a request
+    whose ``task`` has outcomes scores by that task's record, and one without by its nearest
+    labelled prompts (see :class:`~langchain_globalapi.routing.outcomes.OutcomeMemory`).
 
     Example:
+        >>> from langchain_globalapi.routing.outcomes import RoutingOutcome
         >>> class Constant(ComplexityScorer):
         ...     def score_conversation(self, conversation):
         ...         return 0.5
         ...
         ...     def signals(self, model_input, *, tools=None):
         ...         return {}
-        >>> Constant().score_batch(["hi", [("human", "hello")]])
+        >>> scorer = Constant()
+        >>> scorer.score_batch(["hi", [("human", "hello")]])
         [0.5, 0.5]
+        >>> _ = scorer.learn([RoutingOutcome("2+2?", cheap_ok=True, strong_ok=True, task="math")])
+        >>> round(scorer.score("3+3?", task="math"), 3)  # (10 * 0.5 + 0) / (10 + 1)
+        0.455
     """
 
     @abstractmethod
     def score_conversation(self, conversation: Conversation) -> float:
-        """Score an already-extracted conversation."""
+        """Score an already-extracted conversation (the prior: no outcomes applied)."""
 
     @abstractmethod
     def signals(self, model_input: LanguageModelInput, *, tools: Tools = None) -> dict[str, float]:
-        """The named features that drove the score (for ``response_metadata['routing']``)."""
+        """The named features that drove the prior score (for ``response_metadata['routing']``)."""
 
-    def score(self, model_input: LanguageModelInput, *, tools: Tools = None) -> float:
+    def _prior_with_signals(
+        self, model_input: LanguageModelInput, tools: Tools, conversation: Conversation
+    ) -> tuple[float, dict[str, float]]:
+        """The prior score and its signals; scorers that share features between them override."""
+        return self.score_conversation(conversation), self.signals(model_input, tools=tools)
+
+    def score(
+        self, model_input: LanguageModelInput, *, tools: Tools = None, task: str | None = None
+    ) -> float:
         """Score one chat input.
 
         Args:
             model_input: Anything a chat model accepts: str, messages, tuples, dicts, PromptValue.
             tools: Tools the request may call (the list given to ``bind_tools``), if any.
+            task: The request's task tag, if any: with outcomes for it, they decide.
 
         Returns:
             A float in [0, 1]; higher means the request needs a stronger tier.
         """
-        return self.score_conversation(Conversation.from_input(model_input, tools))
+        conversation = Conversation.from_input(model_input, tools)
+        prior = self.score_conversation(conversation)
+        memory = self._outcome_memory
+        if memory is None:
+            return prior
+        return memory.adjust(prior, conversation.text, task)[0]
 
     def score_batch(
-        self, model_inputs: Sequence[LanguageModelInput], *, tools: Tools = None
+        self,
+        model_inputs: Sequence[LanguageModelInput],
+        *,
+        tools: Tools = None,
+        task: str | Sequence[str | None] | None = None,
     ) -> list[float]:
-        """Score many inputs (all with the same ``tools``)."""
-        return [self.score(model_input, tools=tools) for model_input in model_inputs]
+        """Score many inputs (all with the same ``tools``; one ``task`` or one per input)."""
+        if task is None or isinstance(task, str):
+            return [self.score(x, tools=tools, task=task) for x in model_inputs]
+        if len(task) != len(model_inputs):
+            msg = f"score_batch: {len(model_inputs)} inputs but {len(task)} tasks"
+            raise ValueError(msg)
+        return [self.score(x, tools=tools, task=t) for x, t in zip(model_inputs, task, strict=True)]
 
     def score_with_signals(
-        self, model_input: LanguageModelInput, *, tools: Tools = None
+        self, model_input: LanguageModelInput, *, tools: Tools = None, task: str | None = None
     ) -> tuple[float, dict[str, float]]:
         """Score one input and return the signals behind it, extracting features once.
 
-        Equal to ``(score(input), signals(input))``. This default calls both; scorers whose
-        score and signals come from the same features override it to share the work (the
-        router calls it once per decision).
+        The router calls this once per decision. Without outcomes it equals ``(score(input),
+        signals(input))``; after :meth:`learn` the signals also say what outcomes contributed
+        (``prior_score``, ``task_outcomes``, ``neighbour_weight``).
         """
-        return self.score(model_input, tools=tools), self.signals(model_input, tools=tools)
+        conversation = Conversation.from_input(model_input, tools)
+        prior, signals = self._prior_with_signals(model_input, tools, conversation)
+        memory = self._outcome_memory
+        if memory is None:
+            return prior, signals
+        score, learned = memory.adjust(prior, conversation.text, task)
+        return score, {**signals, **learned}
 
 
 class LengthScorer(ComplexityScorer):

@@ -22,7 +22,7 @@ def test_demo_says_plainly_that_it_uses_a_local_demo_endpoint(globalapi) -> None
 
 def test_demo_shows_routing_a_cache_hit_a_fallback_the_tripwire_and_the_cost(globalapi) -> None:
     out = globalapi(["demo"]).output
-    assert "route    economy -> GA-Economy (score 0.06: score < 0.2)" in out
+    assert "route    economy -> GA-Economy (score 0.04: score < 0.1)" in out
     assert "cache    exact hit: no model called, $0" in out
     assert "fallback DeepSeek-V4-Flash rate limited (HTTP 429), DeepSeek-V4-Pro answered" in out
     assert "route    pro -> DeepSeek-V4-Pro (hint 'high')" in out

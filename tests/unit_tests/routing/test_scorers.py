@@ -22,8 +22,13 @@ from langchain_globalapi.routing import (
 from langchain_globalapi.routing.datasets import (
     DEFAULT_DATA_DIR,
     HELD_OUT_MMLU_SUBJECTS,
+    LabelledPrompt,
     as_arrays,
+    is_held_out,
+    load_gsm8k,
     load_mmlu,
+    load_mt_bench,
+    suspect_subjects,
 )
 from langchain_globalapi.routing.evaluation import (
     bootstrap_metrics,
@@ -260,14 +265,28 @@ def test_length_baseline_is_prompt_length() -> None:
     assert list(length_scores(["a", "abc"])) == [1.0, 3.0]
 
 
+def _held_out_sets() -> dict[str, list[LabelledPrompt]]:
+    rows = [r for r in load_mmlu(DEFAULT_DATA_DIR) + load_gsm8k(DEFAULT_DATA_DIR) if is_held_out(r)]
+    flagged = suspect_subjects(load_mmlu(DEFAULT_DATA_DIR))
+    mmlu = [r for r in rows if r.group.startswith("mmlu/")]
+    return {
+        "mmlu": mmlu,
+        "mmlu_unflagged": [r for r in mmlu if r.group not in flagged],
+        "gsm8k_odd": [r for r in rows if r.group.startswith("gsm8k/")],
+        "mt_bench": load_mt_bench(DEFAULT_DATA_DIR),
+    }
+
+
 @pytest.mark.data
 @pytest.mark.skipif(
     not (DEFAULT_DATA_DIR / "routellm").is_dir(), reason=f"no shared data at {DEFAULT_DATA_DIR}"
 )
-def test_shipped_weights_beat_the_measured_floor_on_held_out_subjects() -> None:
-    prompts, weak, strong = as_arrays(load_mmlu(DEFAULT_DATA_DIR, HELD_OUT_MMLU_SUBJECTS))
-    apgr = routing_metrics(LearnedScorer.load_default().score_batch(prompts), weak, strong).apgr
-    assert apgr > 0.55  # measured 0.565 (benchmarks/routing_quality.py); length gives 0.52
+@pytest.mark.parametrize("held_out", ["mmlu", "mmlu_unflagged", "gsm8k_odd", "mt_bench"])
+def test_shipped_prior_ranks_at_least_as_well_as_length_on_every_held_out_set(held_out) -> None:
+    prompts, weak, strong = as_arrays(_held_out_sets()[held_out])
+    prior = routing_metrics(LearnedScorer.load_default().score_batch(prompts), weak, strong)
+    length = routing_metrics(length_scores(prompts), weak, strong)
+    assert prior.apgr >= length.apgr
 
 
 @pytest.mark.parametrize(
@@ -363,3 +382,63 @@ def test_heuristic_names_still_import_from_scorers() -> None:
         assert getattr(scorers, name) is getattr(heuristic, name)
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = scorers.no_such_name
+
+
+def test_learned_scorer_reads_words_and_cues_in_the_head_and_tail_only() -> None:
+    scorer = LearnedScorer.load_default()
+    plain = scorer.signals(FILLER + " filler " + FILLER)
+    hidden = scorer.signals(FILLER + " integral derivative " + FILLER)
+    assert hidden["math"] == 0.0
+    assert hidden["logit"] == pytest.approx(plain["logit"], abs=0.05)  # only the length differs
+    assert scorer.signals(FILLER + " derivative")["math"] == 1.0
+
+
+def test_learned_scorer_takes_the_length_from_the_whole_message() -> None:
+    text = "x" * (HEAD_CHARS + TAIL_CHARS + 5000)
+    assert LearnedScorer.load_default().signals(text)["chars"] == len(text)
+
+
+def test_dense_bounds_floor_a_feature_and_survive_save_and_load(tmp_path: Path) -> None:
+    n = len(DENSE_FEATURES)
+    weights = np.zeros(n)
+    weights[DENSE_FEATURES.index("log_chars")] = 1.0
+    low = np.full(n, -DENSE_CLIP)
+    low[DENSE_FEATURES.index("log_chars")] = 0.5
+    scorer = LearnedScorer([], [], weights, np.zeros(n), np.ones(n), 0.0, dense_bounds=(low, 5))
+    assert scorer.signals("a")["logit"] == pytest.approx(0.5)  # floored
+    assert scorer.signals("a" * 500)["logit"] > 0.5
+    scorer.save(tmp_path / "w.npz")
+    loaded = LearnedScorer.load(tmp_path / "w.npz")
+    assert loaded.score("a") == scorer.score("a")
+    assert loaded.dense_low.tolist() == low.tolist()
+
+
+def test_dense_bounds_must_be_increasing() -> None:
+    n = len(DENSE_FEATURES)
+    with pytest.raises(ValueError, match="lower bound"):
+        LearnedScorer([], [], np.zeros(n), np.zeros(n), np.ones(n), 0.0, dense_bounds=(1, 1))
+
+
+def test_suspect_subjects_flag_a_strong_model_below_its_floor_but_not_a_hard_subject() -> None:
+    hard = [LabelledPrompt("q", weak=float(i % 3 == 0), strong=float(i % 3 < 2), group="mmlu/hard")
+            for i in range(30)]  # fmt: skip
+    broken = [LabelledPrompt("q", weak=1.0, strong=float(i % 10 < 4), group="mmlu/broken")
+              for i in range(30)]  # fmt: skip
+    assert suspect_subjects(hard + broken) == {"mmlu/broken": "strong 40.0% below 50%"}
+
+
+def test_subject_bootstrap_resamples_whole_groups() -> None:
+    rng = np.random.default_rng(0)
+    weak = (rng.random(200) < 0.6).astype(float)
+    strong = np.maximum(weak, rng.random(200) < 0.5)
+    scores = rng.random(200)
+    by_prompt = bootstrap_metrics(scores, weak, strong, n_resamples=100, seed=1)
+    one_group = bootstrap_metrics(scores, weak, strong, n_resamples=100, seed=1, groups=["s"] * 200)
+    # One subject resampled whole is the same set every time: the interval is the point.
+    assert one_group["apgr"].low == one_group["apgr"].high == one_group["apgr"].value
+    assert by_prompt["apgr"].low < by_prompt["apgr"].value < by_prompt["apgr"].high
+
+
+def test_subject_bootstrap_needs_one_group_per_prompt() -> None:
+    with pytest.raises(ValueError, match="one label per prompt"):
+        bootstrap_metrics(np.zeros(3), np.zeros(3), np.ones(3), groups=["a"])
