@@ -498,6 +498,7 @@ class BillingHandler(BaseCallbackHandler):
             routing_score=_float_or_none((routing or {}).get("score")),
             cascade=_str_or_none(meta.get("globalapi_cascade")),
             shadow=bool(meta.get("globalapi_tripwire")),
+            audit=_str_or_none(meta.get("globalapi_audit")),
         )
 
     # --- budget reservations ----------------------------------------------------------------

@@ -94,7 +94,9 @@ class BilledCall:
         attempt: The fallback attempt number (1 when not under a fallback chain).
         routing_score: The router's score for the request, if routed.
         cascade: `"cheap"` for a cascade's first answer, `"escalated"` for its second.
-        shadow: A tripwire's re-check on the reference model.
+        shadow: A tripwire's re-check (on the reference model, or a cache audit's re-ask).
+        audit: What a shadow call audits: `"semantic_cache"` for a re-asked semantic cache
+            hit (`None` for the tripwire's re-checks of answers and for all other calls).
     """
 
     call_id: str
@@ -112,6 +114,7 @@ class BilledCall:
     routing_score: float | None = None
     cascade: str | None = None
     shadow: bool = False
+    audit: str | None = None
 
     @property
     def cache_hit(self) -> bool:

@@ -7,7 +7,8 @@ Migrating from the dict that `stats()` returned before: every key is now an attr
 same name (`stats["samples"]` -> `stats.samples`), `spend_usd` is a `Decimal` (it was a
 string), `by_task` maps to `TaskAgreement` objects, and `stats.as_dict()` returns the old
 dict exactly (JSON-ready: money as a string). Subscripting still works for now, with a
-`DeprecationWarning`.
+`DeprecationWarning`. The semantic-cache audit is `stats.cache` (a `CacheAuditStats`, with
+its own `as_dict()`), printed below the agreement lines once a semantic hit was seen.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["TaskAgreement", "TripwireStats"]
+__all__ = ["CacheAuditAction", "CacheAuditStats", "ScopeAudit", "TaskAgreement", "TripwireStats"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,216 @@ class TaskAgreement:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
+
+
+def _short(scope: str | None) -> str:
+    return "all scopes" if scope is None else f"scope {scope[:12]}"
+
+
+@dataclass(frozen=True)
+class CacheAuditAction:
+    """What the cache audit did when a scope's (or a whole cache's) false hits were too many.
+
+    `action` is `"raised_threshold"` (the cache's similarity threshold went from
+    `threshold_before` to `threshold_after`), `"disabled_scope"` (semantic hits off for
+    `scope`; exact hits are still served) or `"none"` (evidence of too many false hits, but
+    no lever left or actions turned off: a person should look). `scope` is `None` when the
+    evidence is the whole cache's, pooled over its scopes. The evidence: `false_hits` of
+    `samples` re-asked hits disagreed, with the Wilson 95% interval `[low, high]` of the
+    false-hit rate; the rule is `low > target` with at least `min_samples`.
+
+    Alert hooks receive it like a `TripwireAlarm` (both have `message` and `as_dict()`).
+
+    Example:
+        >>> action = CacheAuditAction("raised_threshold", "3f2a9c1b7d4e55", "SemanticCache()",
+        ...                           5, 5, 1.0, 0.566, 1.0, 0.05, 0.85, 0.9,
+        ...                           "false hits sit below 0.90")
+        >>> print(action.message)
+        semantic cache audit: 5 of 5 re-asked hits in scope 3f2a9c1b7d4e were false (95% CI 56.6%-100.0%, target <= 5%): raised the threshold 0.85 -> 0.90 (false hits sit below 0.90)
+    """  # noqa: E501
+
+    action: str
+    scope: str | None
+    cache: str
+    samples: int
+    false_hits: int
+    false_hit_rate: float
+    low: float
+    high: float
+    target: float
+    threshold_before: float
+    threshold_after: float
+    reason: str
+
+    @property
+    def message(self) -> str:
+        """One line for logs and pages."""
+        if self.action == "raised_threshold":
+            did = f"raised the threshold {self.threshold_before:.2f} -> {self.threshold_after:.2f}"
+        elif self.action == "disabled_scope":
+            did = f"semantic hits off for {_short(self.scope)}"
+        else:
+            did = "no action taken"
+        where = "the cache" if self.scope is None else _short(self.scope)
+        return (
+            f"semantic cache audit: {self.false_hits} of {self.samples} re-asked hits in "
+            f"{where} were false (95% CI {_pct(self.low)}-{_pct(self.high)}, target <= "
+            f"{self.target:.0%}): {did} ({self.reason})"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready payload (what the webhook receives)."""
+        return {
+            "event": "globalapi.quality_tripwire.cache_action",
+            "message": self.message,
+            "action": self.action,
+            "scope": self.scope,
+            "cache": self.cache,
+            "samples": self.samples,
+            "false_hits": self.false_hits,
+            "false_hit_rate": self.false_hit_rate,
+            "false_hit_rate_low": self.low,
+            "false_hit_rate_high": self.high,
+            "target": self.target,
+            "threshold_before": self.threshold_before,
+            "threshold_after": self.threshold_after,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class ScopeAudit:
+    """The re-asked semantic hits of one scope: how many were false, and what was done.
+
+    `false_hit_rate`, `low` and `high` (Wilson 95%) cover every sample of the scope since
+    the tripwire first saw it; `threshold` is its cache's threshold now, and `disabled`
+    whether its semantic hits are off.
+
+    Example:
+        >>> ScopeAudit(samples=10, false_hits=0, false_hit_rate=0.0, low=0.0, high=0.278,
+        ...            threshold=0.85, disabled=False).as_dict()["high"]
+        0.278
+    """
+
+    samples: int
+    false_hits: int
+    false_hit_rate: float | None
+    low: float | None
+    high: float | None
+    threshold: float
+    disabled: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the fields."""
+        return {
+            "samples": self.samples,
+            "false_hits": self.false_hits,
+            "false_hit_rate": self.false_hit_rate,
+            "low": self.low,
+            "high": self.high,
+            "threshold": self.threshold,
+            "disabled": self.disabled,
+        }
+
+
+@dataclass(frozen=True)
+class CacheAuditStats:
+    """The semantic-cache audit: hits re-asked, false hits with their Wilson interval, actions.
+
+    Counts: `observed` semantic hits handed over; `sampled` picked by the sampling hash
+    (`sample_rate`, deterministic for the same request ids); `samples` re-asked and
+    compared; `false_hits` among them; `dropped` (queue full), `skipped_budget`, `errors`.
+    `false_hit_rate` and its bounds pool every sample (`None` before the first);
+    `by_scope` holds the most recent scopes (at most 256); `actions` the most recent
+    actions (at most 100). Act rule: `low > target` after `min_samples` (see
+    `QualityTripwire`).
+
+    Example:
+        >>> print(CacheAuditStats(observed=40, sampled=12, samples=12, false_hits=0,
+        ...                       false_hit_rate=0.0, low=0.0, high=0.243))
+        cache audit: 12 of 40 semantic hits re-asked, 0 false
+          false-hit rate 0.0% (95% CI 0.0%-24.3%)
+          act when the lower bound > 5% after 30 samples; 0 action(s)
+          skipped 0 (budget), dropped 0, errors 0; spend $0
+    """
+
+    observed: int = 0
+    sampled: int = 0
+    samples: int = 0
+    false_hits: int = 0
+    false_hit_rate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    dropped: int = 0
+    skipped_budget: int = 0
+    errors: int = 0
+    sample_rate: float = 0.1
+    target: float = 0.05
+    min_samples: int = 30
+    spend_usd: Decimal = Decimal(0)
+    by_scope: Mapping[str, ScopeAudit] = field(default_factory=dict)
+    actions: tuple[CacheAuditAction, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (money as a decimal string, scopes and actions as dicts)."""
+        return {
+            "observed": self.observed,
+            "sampled": self.sampled,
+            "samples": self.samples,
+            "false_hits": self.false_hits,
+            "false_hit_rate": self.false_hit_rate,
+            "low": self.low,
+            "high": self.high,
+            "dropped": self.dropped,
+            "skipped_budget": self.skipped_budget,
+            "errors": self.errors,
+            "sample_rate": self.sample_rate,
+            "target": self.target,
+            "min_samples": self.min_samples,
+            "spend_usd": str(self.spend_usd),
+            "by_scope": {scope: audit.as_dict() for scope, audit in self.by_scope.items()},
+            "actions": [action.as_dict() for action in self.actions],
+        }
+
+    def lines(self) -> list[str]:
+        """The printed lines (no trailing newline), at most 80 columns."""
+        rate = (
+            "n/a"
+            if self.false_hit_rate is None
+            else f"{_pct(self.false_hit_rate)} (95% CI {_pct(self.low)}-{_pct(self.high)})"
+        )
+        lines = [
+            f"cache audit: {self.samples} of {self.observed} semantic hits re-asked, "
+            f"{self.false_hits} false",
+            f"  false-hit rate {rate}",
+            f"  act when the lower bound > {self.target:.0%} after {self.min_samples} "
+            f"samples; {len(self.actions)} action(s)",
+        ]
+        for scope, audit in self.by_scope.items():
+            state = "semantic hits off" if audit.disabled else f"threshold {audit.threshold:.2f}"
+            lines.append(
+                f"  {_short(scope)}: {audit.false_hits}/{audit.samples} false, "
+                f"CI {_pct(audit.low)}-{_pct(audit.high)}, {state}"
+            )
+        for action in self.actions:
+            if action.action == "raised_threshold":
+                did = f"threshold {action.threshold_before:.2f} -> {action.threshold_after:.2f}"
+            elif action.action == "disabled_scope":
+                did = "semantic hits off"
+            else:
+                did = "alert only"
+            lines.append(
+                f"  action: {did} ({_short(action.scope)}, "
+                f"{action.false_hits}/{action.samples} false)"
+            )
+        lines.append(
+            f"  skipped {self.skipped_budget} (budget), dropped {self.dropped}, errors "
+            f"{self.errors}; spend ${self.spend_usd}"
+        )
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
 
 @dataclass(frozen=True)
@@ -97,6 +308,7 @@ class TripwireStats:
     spend_usd: Decimal = Decimal(0)
     alarms: int = 0
     alarmed: bool = False
+    cache: CacheAuditStats = field(default_factory=CacheAuditStats)
 
     def as_dict(self) -> dict[str, Any]:
         """The dict `stats()` used to return (JSON-ready: `spend_usd` is a decimal string)."""
@@ -152,4 +364,6 @@ class TripwireStats:
             lines.append(
                 f"  {task}: {counts.samples} samples, agreement {_pct(counts.agreement)}{kappa}"
             )
+        if self.cache.observed:
+            lines.extend(f"  {line}" for line in self.cache.lines())
         return "\n".join(lines)

@@ -13,6 +13,11 @@ lowers a router's thresholds so more traffic goes to the stronger tiers.
 Attach it to a router with `TieredRouterRunnable(..., tripwire=tripwire)`, to any other chat
 model with `config={"callbacks": [tripwire.as_callback()]}` (not both on one call: each
 answer would be observed twice), or call `tripwire.observe(messages, answer)` yourself.
+
+It also audits a semantic cache: `CachedChatModel(model, cache=SemanticCache(...),
+tripwire=tripwire)` hands it every semantic hit; a sample is re-asked and compared, the
+false-hit rate is reported with its Wilson interval in `stats().cache`, and the cache is
+tightened when false hits are shown to exceed a target (see `_tripwire_cache.py`).
 """
 
 from __future__ import annotations
@@ -41,8 +46,15 @@ from langchain_core.runnables import RunnableConfig
 from langchain_globalapi._billing import BillingHandler
 from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import model_id_of
+from langchain_globalapi._tripwire_cache import AUDITING, AuditJob, CacheAudit
 from langchain_globalapi._tripwire_hooks import TripwireCallback, shift_toward_stronger
-from langchain_globalapi._tripwire_stats import TaskAgreement, TripwireStats
+from langchain_globalapi._tripwire_stats import (
+    CacheAuditAction,
+    CacheAuditStats,
+    ScopeAudit,
+    TaskAgreement,
+    TripwireStats,
+)
 from langchain_globalapi._validate import positive_int, probability, whole_number
 from langchain_globalapi.bench.scorers import (
     Scorer,
@@ -61,10 +73,14 @@ from langchain_globalapi.errors import BudgetExceededError, BudgetUnavailableErr
 
 if TYPE_CHECKING:
     from langchain_globalapi.bench.stats import Interval
+    from langchain_globalapi.caching._audit import SemanticHit
 
 __all__ = [
     "DEFAULT_AGREEMENT",
+    "CacheAuditAction",
+    "CacheAuditStats",
     "QualityTripwire",
+    "ScopeAudit",
     "TaskAgreement",
     "TripwireAlarm",
     "TripwireStats",
@@ -166,14 +182,26 @@ class QualityTripwire:
         cost_tracker: A `CostTracker` that bills the shadow calls (the tracker of an enclosing
             `get_globalapi_callback()` also sees them: the caller's context is carried over).
         catalog: Prices for the spend figures.
-        alert: Callable(s) given a `TripwireAlarm` when the alarm fires.
-        webhook_url: URL the alarm is POSTed to as JSON.
+        alert: Callable(s) given a `TripwireAlarm` when the alarm fires, and a
+            `CacheAuditAction` when the cache audit acts (both have `message`, `as_dict()`).
+        webhook_url: URL the alarm (and each cache action) is POSTed to as JSON.
         router: Router whose thresholds move toward the stronger tier on an alarm.
         ledger: A usage ledger (anything with `record_verdict(request_id, agree, ...)`,
             e.g. `Ledger`) told each verdict, keyed by the request id the answer's calls
             were billed under (the router stamps its run id when the caller gave none).
         threshold_step: How far each alarm moves them.
         salt: Mixed into the sampling hash: another salt samples other requests.
+        cache_sample_rate: Share of semantic cache hits re-asked (default 10%, ten times the
+            answer rate: false hits are rare and each one is a wrong answer, while an
+            audit only costs what the hit saved, so it gives back 10% of the semantic
+            tier's savings). Exact hits and single-flight shares are never audited.
+        cache_max_false_hit_rate: The target: the cache acts when the Wilson 95% lower
+            bound of a scope's (or the whole cache's) false-hit rate exceeds it.
+        cache_min_samples: No cache action before this many audited hits in the evidence.
+        cache_threshold_step: How far one action raises the cache's similarity threshold.
+        cache_max_threshold: The highest threshold an action sets; past it, the failing
+            scope's semantic hits are turned off instead.
+        cache_actions: False: report and alert only, never change the cache.
 
     Sampling is a hash of `salt` and the request id, so the same request ids (and routing
     scores) always pick the same answers, across runs and processes: pass ids with
@@ -225,12 +253,19 @@ class QualityTripwire:
         budget: Budget | None = None,
         cost_tracker: CostTracker | None = None,
         catalog: Catalog | None = None,
-        alert: Callable[[TripwireAlarm], Any] | Sequence[Callable[[TripwireAlarm], Any]] = (),
+        alert: Callable[[TripwireAlarm | CacheAuditAction], Any]
+        | Sequence[Callable[[TripwireAlarm | CacheAuditAction], Any]] = (),
         webhook_url: str | None = None,
         router: Any = None,
         ledger: Any = None,
         threshold_step: float = 0.05,
         salt: str = "globalapi-tripwire",
+        cache_sample_rate: float = 0.1,
+        cache_max_false_hit_rate: float = 0.05,
+        cache_min_samples: int = 30,
+        cache_threshold_step: float = 0.05,
+        cache_max_threshold: float = 0.95,
+        cache_actions: bool = True,
     ) -> None:
         owner = "QualityTripwire"
         sample_rate = probability(owner, "sample_rate", sample_rate)
@@ -253,7 +288,7 @@ class QualityTripwire:
         self.cost_tracker = cost_tracker
         self.catalog = catalog or Catalog.default()
         self._billing = BillingHandler(self.catalog, budget=self.budget)
-        self.alerts = [alert] if callable(alert) else list(alert)
+        self.alerts: list[Callable[[Any], Any]] = [alert] if callable(alert) else list(alert)
         self.webhook_url = webhook_url
         self.router = router
         self.threshold_step = probability(owner, "threshold_step", threshold_step)
@@ -261,7 +296,7 @@ class QualityTripwire:
         self.ledger = ledger
         self._learners: list[Callable[[], Callable[..., Any] | None]] = []
         self.alarms: list[TripwireAlarm] = []
-        self._queue: queue.Queue[_Job | None] = queue.Queue(
+        self._queue: queue.Queue[_Job | AuditJob | None] = queue.Queue(
             maxsize=positive_int(owner, "queue_size", queue_size)
         )
         self._window: deque[bool] = deque(maxlen=window)
@@ -275,6 +310,17 @@ class QualityTripwire:
         self._unfinished = 0
         self._worker: threading.Thread | None = None
         self._unnamed = 0  # answers observed without a request id: their sampling key
+        self.cache_audit = CacheAudit(
+            self,
+            sample_rate=cache_sample_rate,
+            max_false_hit_rate=cache_max_false_hit_rate,
+            min_samples=cache_min_samples,
+            threshold_step=cache_threshold_step,
+            max_threshold=cache_max_threshold,
+            act=cache_actions,
+            window=window,
+        )
+        """The semantic-cache audit; `cache_audit.fires(samples=, false_hits=)` is its rule."""
 
     # --- sampling --------------------------------------------------------------------
 
@@ -324,6 +370,8 @@ class QualityTripwire:
         caller's request id (a `str`); a `UUID` is taken for LangChain's random run id and,
         like `None`, replaced by the answer's position (see the class docs).
         """
+        if AUDITING.get():  # a cache audit's own re-ask: not a user's answer
+            return False
         meta = response_message.response_metadata
         routing = meta.get("routing") if isinstance(meta.get("routing"), Mapping) else None
         answered = (routing or {}).get("model") or meta.get("model_name") or meta.get("model")
@@ -347,17 +395,41 @@ class QualityTripwire:
         )
         with self._lock:
             self._counts["sampled"] += 1
-            try:
-                self._queue.put_nowait(job)
-            except queue.Full:
+            if not self._submit(job):
                 self._counts["dropped"] += 1
                 return False
-            self._unfinished += 1
-            if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._work, name="globalapi-tripwire", daemon=True
-                )
-                self._worker.start()
+        return True
+
+    def audit_cache_hit(self, hit: SemanticHit) -> bool:
+        """Consider one semantic cache hit; returns whether a re-ask was queued.
+
+        `CachedChatModel(..., tripwire=tripwire)` calls this on every semantic hit. Never
+        blocks and never calls a model itself: a sampled hit is queued for the worker (or
+        dropped and counted when the queue is full).
+        """
+        if AUDITING.get():  # a hit inside another audit's re-ask
+            return False
+        job = self.cache_audit.consider(hit)
+        if job is None:
+            return False
+        with self._lock:
+            queued = self._submit(job)
+        if not queued:
+            self.cache_audit.count("dropped")
+        return queued
+
+    def _submit(self, job: _Job | AuditJob) -> bool:
+        """Queue a job and start the worker if needed (holding `_lock`); False when full."""
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            return False
+        self._unfinished += 1
+        if self._worker is None:
+            self._worker = threading.Thread(
+                target=self._work, name="globalapi-tripwire", daemon=True
+            )
+            self._worker.start()
         return True
 
     def as_callback(self) -> BaseCallbackHandler:
@@ -389,7 +461,10 @@ class QualityTripwire:
             if job is None:
                 return
             try:
-                self._shadow(job)
+                if isinstance(job, AuditJob):
+                    self.cache_audit.run(job)
+                else:
+                    self._shadow(job)
             except Exception:  # the tripwire must never take the process down
                 logger.exception("quality tripwire: shadow evaluation failed")
                 with self._lock:
@@ -400,11 +475,37 @@ class QualityTripwire:
                     self._idle.notify_all()
 
     def _shadow(self, job: _Job) -> None:
-        reference_model = self.reference_model
-        if not self.budget.allows(model=reference_model):
+        answer = self._shadow_call(
+            lambda config: self.reference.invoke(job.messages, config),
+            job.context,
+            model=self.reference_model,
+            metadata={"request_id": job.request_id},
+            run_name="quality_tripwire",
+        )
+        if answer is None:
             with self._lock:
                 self._counts["skipped_budget"] += 1
             return
+        call = price_message(answer, self.catalog)
+        question = str(job.messages[-1].text) if job.messages else ""
+        agreed = self._agrees(job.task, job.cheap_text, str(answer.text), question)
+        self._record(job, agreed, str(answer.text), call.usd if call else None)
+
+    def _shadow_call(
+        self,
+        ask: Callable[[RunnableConfig], BaseMessage],
+        context: contextvars.Context,
+        *,
+        model: str | None,
+        metadata: Mapping[str, Any],
+        run_name: str,
+    ) -> AIMessage | None:
+        """One shadow call in the caller's context, billed under the tripwire's budget.
+
+        `None` when the budget refuses it (before the call, or at its reservation).
+        """
+        if not self.budget.allows(model=model):
+            return None
         # The budget's handler reserves the shadow call's worst case before it is sent and
         # settles it to what it cost; the trackers bill it once, marked as a shadow call.
         callbacks: list[BaseCallbackHandler] = [self._billing]
@@ -412,20 +513,19 @@ class QualityTripwire:
             callbacks.append(self.cost_tracker)
         config: RunnableConfig = {
             "callbacks": callbacks,
-            "metadata": {"globalapi_tripwire": True, "request_id": job.request_id},
-            "run_name": "quality_tripwire",
+            "metadata": {"globalapi_tripwire": True, **metadata},
+            "run_name": run_name,
         }
         try:
-            answer = job.context.run(self.reference.invoke, job.messages, config)
+            answer = context.run(ask, config)
         except (BudgetExceededError, BudgetUnavailableError):
-            with self._lock:
-                self._counts["skipped_budget"] += 1
-            return
-        call = price_message(answer, self.catalog) if isinstance(answer, AIMessage) else None
-        scorer = self.agreement.get(job.task, self.agreement[self.default_task])
-        question = str(job.messages[-1].text) if job.messages else ""
-        value = run_scorer(scorer, job.cheap_text, str(answer.text), {}, question)
-        self._record(job, value >= self.agree_at, str(answer.text), call.usd if call else None)
+            return None
+        return answer if isinstance(answer, AIMessage) else AIMessage(content=answer.content)
+
+    def _agrees(self, task: str, answer: str, reference: str, question: str) -> bool:
+        """Whether `answer` agrees with `reference` by the scorer for `task` (NaN: no)."""
+        scorer = self.agreement.get(task, self.agreement[self.default_task])
+        return run_scorer(scorer, answer, reference, {}, question) >= self.agree_at
 
     def add_learner(self, learner: Callable[..., Any]) -> None:
         """Call `learner(messages, agreed=..., tier=..., task=...)` with every verdict.
@@ -495,19 +595,23 @@ class QualityTripwire:
 
     def _fire(self, alarm: TripwireAlarm) -> None:
         self.alarms.append(alarm)
-        logger.warning(alarm.message)
-        for hook in self.alerts:
-            try:
-                hook(alarm)
-            except Exception:  # one broken hook must not silence the others
-                logger.exception("quality tripwire: alert hook %r failed", hook)
-        if self.webhook_url:
-            self._post(alarm)
+        self._notify(alarm)
         if self.router is not None:
             cuts = shift_toward_stronger(self.router, self.threshold_step)
             logger.warning("quality tripwire: router thresholds moved to %s", cuts)
 
-    def _post(self, alarm: TripwireAlarm) -> None:
+    def _notify(self, event: TripwireAlarm | CacheAuditAction) -> None:
+        """Log `event` and send it to the alert hooks and the webhook."""
+        logger.warning(event.message)
+        for hook in self.alerts:
+            try:
+                hook(event)
+            except Exception:  # one broken hook must not silence the others
+                logger.exception("quality tripwire: alert hook %r failed", hook)
+        if self.webhook_url:
+            self._post(event)
+
+    def _post(self, alarm: TripwireAlarm | CacheAuditAction) -> None:
         request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own setting
             str(self.webhook_url),
             data=json.dumps(alarm.as_dict()).encode(),
@@ -567,6 +671,7 @@ class QualityTripwire:
                 spend_usd=self._spend,
                 alarms=len(self.alarms),
                 alarmed=self._alarmed,
+                cache=self.cache_audit.stats(),
             )
 
 

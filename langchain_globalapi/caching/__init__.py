@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from langchain_globalapi._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from langchain_globalapi.caching._audit import CacheAuditor, SemanticHit
     from langchain_globalapi.caching.base import CacheStats, CacheStore
     from langchain_globalapi.caching.chat_model import CachedChatModel
     from langchain_globalapi.caching.exact import CacheHit, ExactCache
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 # Public name -> the submodule that defines it, imported on first use (see `_lazy.py`).
 _EXPORTS: dict[str, str] = {
+    "CacheAuditor": "_audit",
+    "SemanticHit": "_audit",
     "CacheStats": "base",
     "CacheStore": "base",
     "CachedChatModel": "chat_model",
@@ -44,6 +47,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "DEFAULT_SIMILARITY_THRESHOLD",
     "AsyncCacheVerifier",
+    "CacheAuditor",
     "CacheHit",
     "CacheStats",
     "CacheStore",
@@ -56,6 +60,7 @@ __all__ = [
     "RedisStore",
     "SQLiteStore",
     "SemanticCache",
+    "SemanticHit",
 ]
 
 if not TYPE_CHECKING:  # type checkers read the imports above; an unknown name stays an error

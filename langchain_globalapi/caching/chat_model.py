@@ -19,18 +19,20 @@ from langchain_core.messages.utils import message_chunk_to_message
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, Generation
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
 from langchain_core.tools import BaseTool
-from pydantic import ConfigDict, PrivateAttr, field_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator
 
 from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import HINT_KEY, as_wrapper_metadata, run_metadata
 from langchain_globalapi._streams import aclose_stream, close_stream
 from langchain_globalapi._validate import seconds
 from langchain_globalapi._wrapper import WrapperChatModel
+from langchain_globalapi.caching._audit import CacheAuditor, hand_off, semantic_hit
 from langchain_globalapi.caching._single_flight import Flight, Flights
 from langchain_globalapi.caching.entries import CacheKind, cache_metadata, stamp_hit, stamp_miss
 from langchain_globalapi.caching.exact import CacheHit, ExactCache
 from langchain_globalapi.caching.identity import call_llm_string, identity_json, normalized_prompt
 from langchain_globalapi.caching.replay import replay_chunks
+from langchain_globalapi.caching.semantic import SemanticCache
 from langchain_globalapi.errors import CacheConfigError, SettingError
 
 __all__ = ["CachedChatModel"]
@@ -53,6 +55,9 @@ class CachedChatModel(WrapperChatModel):
             (`cache` is LangChain's own field, which a wrapper leaves off).
         budget: Spend limits enforced on every model call behind the cache.
         ledger: A usage ledger fed every call, cache hits included.
+        tripwire: A `QualityTripwire` (or any `CacheAuditor`) handed every semantic hit:
+            it re-asks a sample in the background and tightens the cache when they
+            disagree too often. Needs a `SemanticCache`; may be the router's tripwire too.
 
     Example:
         >>> from langchain_globalapi import CachedChatModel, ChatGlobalAPI, ExactCache
@@ -80,6 +85,8 @@ class CachedChatModel(WrapperChatModel):
     """Send identical requests in flight at the same time once; the others share the answer."""
     single_flight_wait_s: float = 120.0
     """How long a request waits for an identical one in flight before calling on its own."""
+    tripwire: CacheAuditor | None = Field(default=None, exclude=True)
+    """Audits a sample of semantic hits (a `QualityTripwire`); exact hits are never audited."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -104,6 +111,13 @@ class CachedChatModel(WrapperChatModel):
             msg = (
                 "CachedChatModel needs a cache: CachedChatModel(model, cache=ExactCache()) or "
                 f"cache=SemanticCache(...), got cache={kwargs.get('cache')!r}"
+            )
+            raise CacheConfigError(msg)
+        cache = kwargs["response_cache"]
+        if kwargs.get("tripwire") is not None and not isinstance(cache, SemanticCache):
+            msg = (
+                "CachedChatModel: tripwire= audits semantic hits, and an "
+                f"{type(cache).__name__} serves none: use a SemanticCache or drop tripwire="
             )
             raise CacheConfigError(msg)
         super().__init__(**kwargs)
@@ -211,6 +225,25 @@ class CachedChatModel(WrapperChatModel):
                 message.response_metadata["cache"]["single_flight"] = True
         return CacheHit(list(stamped), kind, None, saved, 0)
 
+    def _audit(
+        self,
+        hit: CacheHit,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+    ) -> None:
+        """Hand a semantic hit to the tripwire (which only enqueues); exact hits are skipped."""
+        cache = self.response_cache
+        if self.tripwire is None or hit.kind != "semantic" or not isinstance(cache, SemanticCache):
+            return
+        metadata = run_metadata(run_manager)
+        found = semantic_hit(
+            self.model, cache, hit, messages=messages, stop=stop, kwargs=kwargs, metadata=metadata
+        )
+        if found is not None:
+            hand_off(self.tripwire, found)
+
     # --- invoke ------------------------------------------------------------------------------
 
     def _generate(
@@ -224,6 +257,7 @@ class CachedChatModel(WrapperChatModel):
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
+            self._audit(hit, messages, stop, kwargs, run_manager)
             return ChatResult(generations=self._served(hit, run_manager).generations)
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
@@ -253,6 +287,7 @@ class CachedChatModel(WrapperChatModel):
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
+            self._audit(hit, messages, stop, kwargs, run_manager)
             return ChatResult(generations=self._served(hit, run_manager).generations)
         key, flight, leads = self._join(prompt, llm_string)
         if not leads and flight is not None:
@@ -286,6 +321,7 @@ class CachedChatModel(WrapperChatModel):
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = self.response_cache.find(prompt, llm_string, messages=messages)
         if hit is not None:
+            self._audit(hit, messages, stop, kwargs, run_manager)
             yield from _replay(self._served(hit, run_manager))
             return
         key, flight, leads = self._join(prompt, llm_string)
@@ -328,6 +364,7 @@ class CachedChatModel(WrapperChatModel):
         prompt, llm_string = self._key(messages, stop, kwargs, run_manager)
         hit = await self.response_cache.afind(prompt, llm_string, messages=messages)
         if hit is not None:
+            self._audit(hit, messages, stop, kwargs, run_manager)
             for replayed in _replay(self._served(hit, run_manager)):
                 yield replayed
             return

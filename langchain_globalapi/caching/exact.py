@@ -70,13 +70,18 @@ def _is_chat(prompt: str, messages: Sequence[BaseMessage] | None) -> bool:
 
 @dataclass(frozen=True)
 class CacheHit:
-    """A cache answer: the stamped generations and how they were found."""
+    """A cache answer: the stamped generations and how they were found.
+
+    A semantic hit also names its `scope` and the `cached_question` it was answered for.
+    """
 
     generations: list[Generation]
     kind: CacheKind
     similarity: float | None
     saved_usd: Decimal | None
     tokens: int
+    scope: str | None = None
+    cached_question: str | None = None
 
 
 @dataclass(frozen=True)

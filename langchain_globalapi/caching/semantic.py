@@ -14,6 +14,13 @@ Optionally (`verifier=`, e.g. `LLMVerifier`), the best candidate that passed bot
 checked once more, and served only if the verifier says yes. Semantic hits are stamped
 `response_metadata["cache"]["verified"]`: True when a verifier approved, False without one.
 
+A `QualityTripwire` attached to the `CachedChatModel` (`tripwire=`) audits a sample of
+semantic hits and tightens the cache when they prove wrong too often, through two small
+levers that anyone may pull: `raise_threshold(step, cap=...)` and `disable_scope(scope)`
+(semantic hits off for one scope; exact hits are still served). Both live in this process
+only: another process sharing the store keeps its own threshold and scopes, and a restart
+starts from the constructor's settings again.
+
 Example:
     >>> from langchain_globalapi import ChatGlobalAPI, CachedChatModel, GlobalAPIEmbeddings
     >>> from langchain_globalapi.testing import FakeOpenAIServer
@@ -36,6 +43,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from collections import OrderedDict
@@ -85,11 +93,20 @@ class SemanticCache(ExactCache):
         CacheConfigError: `threshold` not a finite number in [0, 1], `candidates` not an
             integer >= 1, or `ttl_s` not None or a finite number > 0.
 
+    The threshold may change while the cache serves (`raise_threshold`, or assigning
+    `cache.threshold`), and semantic hits can be turned off per scope (`disable_scope`):
+    each lookup reads both once, so a lookup sees the old setting or the new one, never
+    half of each. Neither is stored: they last as long as this object.
+
     Example:
         >>> from langchain_core.embeddings import DeterministicFakeEmbedding
         >>> cache = SemanticCache(DeterministicFakeEmbedding(size=8), threshold=0.9)
         >>> cache.threshold
         0.9
+        >>> cache.raise_threshold(0.05, cap=0.92)
+        0.92
+        >>> cache.disable_scope("3f2a"), cache.disabled_scopes
+        (True, frozenset({'3f2a'}))
     """
 
     kind = "semantic"
@@ -114,13 +131,74 @@ class SemanticCache(ExactCache):
             store, namespace=namespace, ttl_s=ttl_s, cache_sampled=cache_sampled, catalog=catalog
         )
         self.embeddings = embeddings
-        self.threshold = threshold
+        self._threshold = threshold
+        self._disabled: frozenset[str] = frozenset()
+        self._policy_lock = threading.Lock()
         self.guard = guard if guard is not None else LexicalGuard()
         self.candidates = candidates
         self.verifier = verifier
         # A miss embeds the question, and the store that follows reuses the vector.
         self._memo: OrderedDict[str, Vector] = OrderedDict()
         self._memo_lock = threading.Lock()
+
+    # --- the levers a cache audit pulls -----------------------------------------------------
+
+    @property
+    def threshold(self) -> float:
+        """Cosine similarity in [0, 1] a cached question needs to be served."""
+        return self._threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        checked = probability("SemanticCache", "threshold", value, error=CacheConfigError)
+        with self._policy_lock:
+            self._threshold = checked
+
+    def raise_threshold(self, step: float, *, cap: float = 1.0) -> float:
+        """Raise the threshold by `step`, never above `cap` and never down; returns it.
+
+        Atomic: concurrent raises each count (two raises of 0.05 from 0.85 give 0.95).
+        A threshold already at or above `cap` is left as it is.
+
+        Raises:
+            CacheConfigError: `step` or `cap` not a finite number in [0, 1].
+        """
+        step = probability("SemanticCache", "step", step, error=CacheConfigError)
+        cap = probability("SemanticCache", "cap", cap, error=CacheConfigError)
+        with self._policy_lock:
+            before = self._threshold
+            if before < cap:
+                # Rounded so that repeated steps land on the figures people expect (0.95).
+                self._threshold = min(round(before + step, 9), cap)
+            raised = self._threshold
+        if raised != before:
+            logger.warning(
+                "semantic cache %r: similarity threshold raised %.3f -> %.3f", self, before, raised
+            )
+        return raised
+
+    def disable_scope(self, scope: str) -> bool:
+        """Serve no semantic hits in `scope` (exact hits still are); False if it already was."""
+        with self._policy_lock:
+            if scope in self._disabled:
+                return False
+            self._disabled = self._disabled | {scope}
+        logger.warning("semantic cache %r: semantic hits off for scope %s", self, scope[:12])
+        return True
+
+    def enable_scope(self, scope: str) -> bool:
+        """Serve semantic hits in `scope` again; False if they were not off."""
+        with self._policy_lock:
+            if scope not in self._disabled:
+                return False
+            self._disabled = self._disabled - {scope}
+        logger.warning("semantic cache %r: semantic hits back on for scope %s", self, scope[:12])
+        return True
+
+    @property
+    def disabled_scopes(self) -> frozenset[str]:
+        """The scopes where semantic hits are off (in this process)."""
+        return self._disabled
 
     # --- the question and its scope -------------------------------------------------------
 
@@ -197,12 +275,14 @@ class SemanticCache(ExactCache):
                 return entry, cached, similarity
         return None
 
-    def _stamped(self, entry: CacheEntry, similarity: float, *, verified: bool) -> CacheHit:
+    def _stamped(
+        self, entry: CacheEntry, similarity: float, scope: str, *, verified: bool
+    ) -> CacheHit:
         hit = self._hit(entry, "semantic", similarity)
         for generation in hit.generations:
             if isinstance(generation, ChatGeneration):  # each hit owns its message copy
                 generation.message.response_metadata["cache"]["verified"] = verified
-        return hit
+        return dataclasses.replace(hit, scope=scope, cached_question=entry.question)
 
     def _refused(self, question: str, cached: str, verdict: object) -> bool:
         if verdict is True:
@@ -212,14 +292,18 @@ class SemanticCache(ExactCache):
         return True
 
     def _best(
-        self, question: str, candidates: list[tuple[str, float]], entries: list[CacheEntry | None]
+        self,
+        question: str,
+        scope: str,
+        candidates: list[tuple[str, float]],
+        entries: list[CacheEntry | None],
     ) -> CacheHit | None:
         chosen = self._guarded(question, candidates, entries)
         if chosen is None:
             return None
         entry, cached, similarity = chosen
         if self.verifier is None:
-            return self._stamped(entry, similarity, verified=False)
+            return self._stamped(entry, similarity, scope, verified=False)
         try:
             verdict = self.verifier(question, cached)
         except Exception as error:
@@ -227,10 +311,14 @@ class SemanticCache(ExactCache):
             return None
         if self._refused(question, cached, verdict):
             return None
-        return self._stamped(entry, similarity, verified=True)
+        return self._stamped(entry, similarity, scope, verified=True)
 
     async def _abest(
-        self, question: str, candidates: list[tuple[str, float]], entries: list[CacheEntry | None]
+        self,
+        question: str,
+        scope: str,
+        candidates: list[tuple[str, float]],
+        entries: list[CacheEntry | None],
     ) -> CacheHit | None:
         chosen = self._guarded(question, candidates, entries)
         if chosen is None:
@@ -238,7 +326,7 @@ class SemanticCache(ExactCache):
         entry, cached, similarity = chosen
         verifier = self.verifier
         if verifier is None:
-            return self._stamped(entry, similarity, verified=False)
+            return self._stamped(entry, similarity, scope, verified=False)
         try:
             if isinstance(verifier, AsyncCacheVerifier):
                 verdict = await verifier.averify(question, cached)
@@ -249,10 +337,17 @@ class SemanticCache(ExactCache):
             return None
         if self._refused(question, cached, verdict):
             return None
-        return self._stamped(entry, similarity, verified=True)
+        return self._stamped(entry, similarity, scope, verified=True)
 
     def _above_threshold(self, found: list[tuple[str, float]]) -> list[tuple[str, float]]:
-        return [(key, similarity) for key, similarity in found if similarity >= self.threshold]
+        threshold = self._threshold  # read once: a concurrent raise applies to the next lookup
+        return [(key, similarity) for key, similarity in found if similarity >= threshold]
+
+    def _servable(self, asked: tuple[str, str] | None) -> tuple[str, str] | None:
+        """(question, scope) unless there is no question or the scope's semantic hits are off."""
+        if asked is None or asked[1] in self._disabled:
+            return None
+        return asked
 
     # --- hooks of ExactCache -------------------------------------------------------------------
 
@@ -272,7 +367,7 @@ class SemanticCache(ExactCache):
     def _find_similar(
         self, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
     ) -> CacheHit | None:
-        asked = self._question(prompt, llm_string, messages)
+        asked = self._servable(self._question(prompt, llm_string, messages))
         if asked is None:
             return None
         question, scope = asked
@@ -287,12 +382,12 @@ class SemanticCache(ExactCache):
         except Exception as error:
             self._warn("semantic lookup", error)
             return None
-        return self._best(question, found, entries)
+        return self._best(question, scope, found, entries)
 
     async def _afind_similar(
         self, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
     ) -> CacheHit | None:
-        asked = self._question(prompt, llm_string, messages)
+        asked = self._servable(self._question(prompt, llm_string, messages))
         if asked is None:
             return None
         question, scope = asked
@@ -308,7 +403,7 @@ class SemanticCache(ExactCache):
         except Exception as error:
             self._warn("semantic lookup", error)
             return None
-        return await self._abest(question, found, entries)
+        return await self._abest(question, scope, found, entries)
 
     def _index(
         self, key: str, prompt: str, llm_string: str, messages: Sequence[BaseMessage] | None
