@@ -11,7 +11,6 @@ Offline, the local test server answers; prices are the real catalog's.
 from __future__ import annotations
 
 import os
-import warnings
 
 from langchain_globalapi import (
     Budget,
@@ -32,7 +31,8 @@ def main(server: FakeOpenAIServer | None) -> None:
     catalog = Catalog.default().with_overrides(
         {"my-org/support-ft": {"input": "0.40", "output": "1.60", "context_window": 32000}}
     )
-    print("my-org/support-ft:", catalog.get("my-org/support-ft"))
+    info = catalog.get("my-org/support-ft")
+    print(f"{info.id}: ${info.input_per_mtok} in, ${info.output_per_mtok} out per million tokens")
 
     llm = ChatGlobalAPI(model="deepseek-ai/DeepSeek-V4-Flash", max_tokens=200)
     with get_globalapi_callback(catalog) as cb:
@@ -64,10 +64,8 @@ def main(server: FakeOpenAIServer | None) -> None:
     soft = Budget([SpendLimit.tier("pro", "0.000001", per="day")])
     router = TieredRouterRunnable.from_defaults(budget=soft)
     pro = {"configurable": {"complexity": "pro"}}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # BudgetDowngradeWarning, shown here as the reason
-        router.invoke("hi", config=pro)  # spends on pro
-        print(router.invoke("hi", config=pro).response_metadata["routing"]["reason"])
+    router.invoke("hi", config=pro)  # spends on pro (a BudgetDowngradeWarning goes to stderr)
+    print(router.invoke("hi", config=pro).response_metadata["routing"]["reason"])
 
     # The spreadsheet: a month at 100M input / 30M output tokens under a mix, against GPT-4o.
     est = estimate_spend("100M", "30M", {"economy": 0.5, "flash": 0.4, "pro": 0.1})
