@@ -5,7 +5,8 @@
 A `CachedChatModel` answers a repeat before any model call, streams a hit as chunks, and
 bills it at $0. `SemanticCache` also answers rewordings, guarded against numbers, negations
 and names that differ. Both keep their entries in one SQLite file that every worker on the
-host can share (here: a temporary folder). Offline, the local test server's embeddings are a
+host can share (here: a temporary folder). Last, an `LLMVerifier` asks a cheap judge model
+to confirm a semantic hit before it is served. Offline, the local test server's embeddings are a
 bag of words, so a lower-cased rewording scores 1.0.
 """
 
@@ -22,6 +23,7 @@ from langchain_globalapi import (
     ChatGlobalAPI,
     ExactCache,
     GlobalAPIEmbeddings,
+    LLMVerifier,
     SemanticCache,
     SQLiteStore,
     get_globalapi_callback,
@@ -31,7 +33,7 @@ from langchain_globalapi.testing import FakeOpenAIServer
 SYSTEM = SystemMessage("You are ACME's support assistant.")
 
 
-def main(folder: Path) -> None:
+def main(server: FakeOpenAIServer | None, folder: Path) -> None:
     """Exact hits, semantic hits, a refused look-alike, a streamed hit, a second worker."""
     llm = ChatGlobalAPI(model="deepseek-ai/DeepSeek-V4-Flash", temperature=0)
     cache = SemanticCache(
@@ -64,9 +66,19 @@ def main(folder: Path) -> None:
     worker_a.invoke("What are your opening hours?")
     print("worker b:", worker_b.invoke("What are your opening hours?").response_metadata["cache"])
 
+    # A second opinion: a cheap judge must say "yes" before a semantic hit is served.
+    if server is not None:
+        server.set_reply("GA-Economy", "yes")  # the offline judge; a real one decides itself
+    judge = LLMVerifier(ChatGlobalAPI(model="GA-Economy", temperature=0))
+    checked = CachedChatModel(
+        llm, cache=SemanticCache(GlobalAPIEmbeddings(), threshold=0.8, verifier=judge)
+    )
+    checked.invoke("Where is my parcel?")
+    print("verified:", checked.invoke("where is my parcel").response_metadata["cache"])
+
 
 if __name__ == "__main__":
     with FakeOpenAIServer() as server, tempfile.TemporaryDirectory() as folder:
         if not os.environ.get("GLOBAL_API_KEY"):  # no key: a local stand-in for the gateway
             os.environ.update(GLOBAL_API_BASE=server.base_url, GLOBAL_API_KEY="offline")
-        main(Path(folder))
+        main(server if os.environ["GLOBAL_API_KEY"] == "offline" else None, Path(folder))

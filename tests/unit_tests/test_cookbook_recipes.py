@@ -109,7 +109,7 @@ def test_the_cookbook_has_the_recipes_the_docs_promise() -> None:
     assert {
         "quickstart", "lcel_router", "agent_tools", "structured_extraction", "caching",
         "caching_redis", "fallback_outage", "costs_budgets", "tripwire", "bench_calibrate",
-        "streaming_endpoint", "langgraph_node", "cascade", "shared_ledger",
+        "streaming_endpoint", "langgraph_node", "cascade", "shared_ledger", "testing_your_chain",
     } <= set(RECIPES)  # fmt: skip
 
 
