@@ -51,11 +51,12 @@ def main(server: FakeOpenAIServer | None) -> None:
     router = TieredRouterRunnable(
         tiers={
             "economy": ChatGlobalAPI(model="GA-Economy", temperature=0),
-            "flash": FallbackChatModel([ChatGlobalAPI(model=FLASH, temperature=0),
-                                        ChatGlobalAPI(model=PRO, temperature=0)]),
+            "flash": FallbackChatModel(
+                [ChatGlobalAPI(model=FLASH, temperature=0), ChatGlobalAPI(model=PRO, temperature=0)]
+            ),
         },
         thresholds=[0.2],
-    )  # fmt: skip
+    )
     agent = create_agent(CachedChatModel(router, cache=ExactCache()), tools=[get_weather])
     question = {"messages": [("human", "Use get_weather to check the weather in 'Oslo'.")]}
     flash = {"configurable": {"complexity": "flash"}}  # route this agent's calls to flash
@@ -70,7 +71,9 @@ def main(server: FakeOpenAIServer | None) -> None:
     print(f"billed: {cb.calls - cb.cache_hits} calls, {cb.cache_hits} cache hits at $0")
     if server is not None:  # what reached the endpoint: the failed attempt is not billed
         answered = [r for r in server.requests if r.fault is None]
-        print(f"requests answered: {len(answered)}, refused: {len(server.requests) - len(answered)}")
+        print(
+            f"requests answered: {len(answered)}, refused: {len(server.requests) - len(answered)}"
+        )
 
     # RoutingMiddleware: a cheap model that repeats a tool call is moved up a tier.
     routed = TieredRouterRunnable.from_defaults(temperature=0)

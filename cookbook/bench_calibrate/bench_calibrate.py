@@ -45,29 +45,47 @@ def main(server: FakeOpenAIServer | None, folder: Path) -> None:
     golden = GoldenSet.load(GOLDEN)
     if server is not None:
         script_answers(server, golden)
-    models = {"economy": ChatGlobalAPI(model=ECONOMY, temperature=0),
-              "pro": ChatGlobalAPI(model=PRO, temperature=0)}  # fmt: skip
-    results = run_benchmark(golden, models, results_path=folder / "results.jsonl",
-                            concurrency=4, progress=False)  # fmt: skip
+    models = {
+        "economy": ChatGlobalAPI(model=ECONOMY, temperature=0),
+        "pro": ChatGlobalAPI(model=PRO, temperature=0),
+    }
+    results = run_benchmark(
+        golden, models, results_path=folder / "results.jsonl", concurrency=4, progress=False
+    )
     for row in results.report().rows():
         print(f"{row.model:8} {row.n} items, quality {row.quality.format(2)}, ${row.usd_total}")
 
     # Replay the records under the learned scorer's scores; keep the cheapest cut within 0 points.
     scorer = LearnedScorer.load_default()
     scores = {item.id: scorer.score(list(item.messages)) for item in golden}
-    replay = Replay.from_records(results.records, tiers={"economy": "economy", "pro": "pro"},
-                                 scores=scores)  # fmt: skip
+    replay = Replay.from_records(
+        results.records, tiers={"economy": "economy", "pro": "pro"}, scores=scores
+    )
     best = calibrate(replay, within_points=0)
-    print(f"calibrated: thresholds {[round(t, 3) for t in best.thresholds]}, "
-          f"mix {best.outcome.mix}, saves {best.outcome.savings:.0%} against all-pro")  # fmt: skip
+    print(
+        f"calibrated: thresholds {[round(t, 3) for t in best.thresholds]}, "
+        f"mix {best.outcome.mix}, saves {best.outcome.savings:.0%} against all-pro"
+    )
     best.write(folder / "router.toml")
 
     # The same on the command line, from the same results file.
-    command = [sys.executable, "-m", "langchain_globalapi.cli", "calibrate", str(GOLDEN),
-               "--results", str(folder / "results.jsonl"), "--within-points", "0",
-               "--tier", "economy=economy", "--tier", "pro=pro"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "langchain_globalapi.cli",
+        "calibrate",
+        str(GOLDEN),
+        "--results",
+        str(folder / "results.jsonl"),
+        "--within-points",
+        "0",
+        "--tier",
+        "economy=economy",
+        "--tier",
+        "pro=pro",
+    ]
     print("$ globalapi calibrate golden.jsonl --results results.jsonl --within-points 0 ...")
-    print(subprocess.run(command, capture_output=True, text=True, check=True).stdout.rstrip())  # noqa: S603
+    print(subprocess.run(command, capture_output=True, text=True, check=True).stdout.rstrip())
 
     # Load the cut into a router.
     router = TieredRouterRunnable(

@@ -53,11 +53,20 @@ def main(server: FakeOpenAIServer | None, folder: Path) -> None:
             "How do I not reset my password?",  # negation: the guard refuses
         ]:
             info = bot.invoke([SYSTEM, HumanMessage(question)]).response_metadata["cache"]
-            print(f"{question!r:36} hit={info['hit']!s:5} {info['kind']:8} saved {info['saved_usd']}")
+            print(
+                f"{question!r:36} hit={info['hit']!s:5} {info['kind']:8} saved {info['saved_usd']}"
+            )
         streamed = list(bot.stream([SYSTEM, HumanMessage("How do I reset my password?")]))
-        print("streamed hit:", len(streamed), "chunks, hit", streamed[-1].response_metadata["cache"]["hit"])
-    print(f"{cb.calls} calls, {cb.cache_hits} from the cache; spent ${cb.total_cost_usd}, "
-          f"saved ${cb.saved_by_cache_usd}")  # fmt: skip
+        print(
+            "streamed hit:",
+            len(streamed),
+            "chunks, hit",
+            streamed[-1].response_metadata["cache"]["hit"],
+        )
+    print(
+        f"{cb.calls} calls, {cb.cache_hits} from the cache; spent ${cb.total_cost_usd}, "
+        f"saved ${cb.saved_by_cache_usd}"
+    )
     print(cache.stats.as_dict())
 
     # Exact only: never a wrong answer. A second worker opening the same file gets the hit.

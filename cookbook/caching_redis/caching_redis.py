@@ -42,11 +42,22 @@ def local_redis() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with tempfile.TemporaryDirectory() as folder:
-        process = subprocess.Popen(  # noqa: S603
-            [shutil.which("redis-server") or "redis-server", "--port", str(port),
-             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder],
+        process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                folder,
+            ],
             stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         url = f"redis://127.0.0.1:{port}/0"
         try:
             for _ in range(200):  # up to ~10 s
@@ -66,10 +77,11 @@ PREFIX = "globalapi-cookbook:cache"  # this recipe's keys only, cleared before a
 
 def worker(url: str) -> CachedChatModel:
     """One worker's cached model: its own Redis connection, the shared cache namespace."""
-    cache = SemanticCache(GlobalAPIEmbeddings(), RedisStore(url, prefix=PREFIX), namespace="support-bot",
-                          threshold=0.8)  # fmt: skip
-    return CachedChatModel(ChatGlobalAPI(model="deepseek-ai/DeepSeek-V4-Flash", temperature=0),
-                           cache=cache)  # fmt: skip
+    store = RedisStore(url, prefix=PREFIX)
+    cache = SemanticCache(GlobalAPIEmbeddings(), store, namespace="support-bot", threshold=0.8)
+    return CachedChatModel(
+        ChatGlobalAPI(model="deepseek-ai/DeepSeek-V4-Flash", temperature=0), cache=cache
+    )
 
 
 def main(url: str) -> None:
@@ -97,8 +109,10 @@ if __name__ == "__main__":
         if os.environ.get("REDIS_URL"):
             main(os.environ["REDIS_URL"])
         elif shutil.which("redis-server") is None:
-            print("skipped: redis-server is not installed (apt-get install -y redis-server), "
-                  "and REDIS_URL is not set")  # fmt: skip
+            print(
+                "skipped: redis-server is not installed (apt-get install -y redis-server), "
+                "and REDIS_URL is not set"
+            )
             sys.exit(0)
         else:
             with local_redis() as url:

@@ -1,4 +1,4 @@
-"""The cascade: the cheap tier answers first, checks catch a wrong answer, a stronger tier redoes it.
+"""The cascade: a cheap answer first; checks catch a wrong one; a stronger tier redoes it.
 
     python cookbook/cascade/cascade.py
 
@@ -19,17 +19,20 @@ from langchain_globalapi.testing import FakeOpenAIServer
 QUESTIONS = {
     "What is 17 * 23?": ("17 * 23 = 381", "17 * 23 = 391"),
     "What is 12 * 12?": ("12 * 12 = 144", "12 * 12 = 144"),
-    "Write a haiku about autumn.": ("I'm sorry, but I can't help with that.",
-                                    "Red leaves drift and fall / ..."),
-}  # fmt: skip
+    "Write a haiku about autumn.": (
+        "I'm sorry, but I can't help with that.",
+        "Red leaves drift and fall / ...",
+    ),
+}
 
 
 def main(server: FakeOpenAIServer | None) -> None:
     """Three questions on economy: one wrong sum, one right, one refusal."""
     if server is not None:  # the cheap answer, and the stronger tier's answer
         server.set_reply("GA-Economy", lambda r: QUESTIONS[r["messages"][-1]["content"]][0])
-        server.set_reply("deepseek-ai/DeepSeek-V4-Flash",
-                         lambda r: QUESTIONS[r["messages"][-1]["content"]][1])  # fmt: skip
+        server.set_reply(
+            "deepseek-ai/DeepSeek-V4-Flash", lambda r: QUESTIONS[r["messages"][-1]["content"]][1]
+        )
     router = TieredRouterRunnable.from_defaults(temperature=0, cascade=True)
 
     with get_globalapi_callback() as cb:
@@ -40,7 +43,9 @@ def main(server: FakeOpenAIServer | None) -> None:
             print(f"{question:28} {where}: {reply.text}")
             if cascade["to"]:
                 print(f"{'':28} why: {cascade['reason']}")
-    calls = ", ".join(f"{model.split('/')[-1]} x{spend.calls}" for model, spend in cb.per_model.items())
+    calls = ", ".join(
+        f"{model.split('/')[-1]} x{spend.calls}" for model, spend in cb.per_model.items()
+    )
     print(f"{cb.calls} calls billed for {len(QUESTIONS)} questions: {calls}")
 
 

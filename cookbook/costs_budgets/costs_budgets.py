@@ -40,10 +40,14 @@ def main(server: FakeOpenAIServer | None) -> None:
         for _ in llm.stream("And in French?"):
             pass
     # get_openai_callback()'s names, for code written against it:
-    print(f"{cb.successful_requests} requests, {cb.total_tokens} tokens "
-          f"({cb.prompt_tokens} in, {cb.completion_tokens} out), ${cb.total_cost:.6f}")  # fmt: skip
-    print(f"spent ${cb.total_cost_usd}; GPT-4o: ${cb.reference_cost_usd} "
-          f"({cb.savings_pct:.1f}% saved)")  # fmt: skip
+    print(
+        f"{cb.successful_requests} requests, {cb.total_tokens} tokens "
+        f"({cb.prompt_tokens} in, {cb.completion_tokens} out), ${cb.total_cost:.6f}"
+    )
+    print(
+        f"spent ${cb.total_cost_usd}; GPT-4o: ${cb.reference_cost_usd} "
+        f"({cb.savings_pct:.1f}% saved)"
+    )
 
     # A hard limit refuses the call that would cross it, before any request is made.
     budget = Budget([SpendLimit.model("gpt-4o", "0.0001", per="day", hard=True)])

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 
+from langchain_core.messages import BaseMessage
+
 from langchain_globalapi import (
     AllModelsFailedError,
     ChatGlobalAPI,
@@ -29,9 +31,9 @@ FLASH, PRO, GPT4O = "deepseek-ai/DeepSeek-V4-Flash", "deepseek-ai/DeepSeek-V4-Pr
 NOWHERE = "http://127.0.0.1:9/v1"  # the discard port: nothing answers there
 
 
-def outcome(answer: object) -> str:
+def outcome(answer: BaseMessage) -> str:
     """`model:what happened` for each member the chain tried or skipped."""
-    fallback = answer.response_metadata["fallback"]  # type: ignore[attr-defined]
+    fallback = answer.response_metadata["fallback"]
     tried = [f"{a['model'].split('/')[-1]}:{a['error'] or 'ok'}" for a in fallback["attempts"]]
     skipped = [f"{s['model'].split('/')[-1]}:skipped ({s['error']})" for s in fallback["skipped"]]
     return ", ".join(tried + skipped)
@@ -70,7 +72,10 @@ def main(server: FakeOpenAIServer | None) -> None:
     try:
         llm.invoke("Hello")
     except AllModelsFailedError as error:
-        print(type(error).__name__, [f"{f['model'].split('/')[-1]}:{f['error']}" for f in error.failures])
+        print(
+            type(error).__name__,
+            [f"{f['model'].split('/')[-1]}:{f['error']}" for f in error.failures],
+        )
 
     # A stream that breaks after text was delivered is never restarted on another model.
     streaming = FallbackChatModel([ChatGlobalAPI(model=GPT4O), ChatGlobalAPI(model=PRO)])

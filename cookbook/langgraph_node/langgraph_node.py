@@ -40,8 +40,8 @@ def build_graph() -> object:
 
     def answer(state: State) -> dict:
         hint = "high" if state["verdict"] == "hard" else "auto"
-        return {"messages": [router.invoke(state["messages"],
-                                           config={"configurable": {"complexity": hint}})]}  # fmt: skip
+        config = {"configurable": {"complexity": hint}}
+        return {"messages": [router.invoke(state["messages"], config=config)]}
 
     graph = StateGraph(State)
     graph.add_node("triage", triage)
@@ -54,8 +54,9 @@ def build_graph() -> object:
 def main(server: FakeOpenAIServer | None) -> None:
     """Two conversations: one that needed pro once, one that never did."""
     if server is not None:  # the offline triage model calls anything with "prove" hard
-        server.set_reply("GA-Economy", lambda r: "hard" if "prove" in str(r["messages"]).lower()
-                         else "simple")  # fmt: skip
+        server.set_reply(
+            "GA-Economy", lambda r: "hard" if "prove" in str(r["messages"]).lower() else "simple"
+        )
     app = build_graph()
     with get_globalapi_callback() as cb:
         for thread, question in [

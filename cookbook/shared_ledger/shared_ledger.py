@@ -81,10 +81,11 @@ def main() -> None:
             server.inject(FLASH, Fault.rate_limit())  # the digest's first call falls back to Pro
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
         for number in (1, 2):  # one after the other, so the printed lines keep their order
-            subprocess.run(  # noqa: S603 - this very script, as a worker
+            subprocess.run(
                 [sys.executable, __file__, "--worker", str(number), "--ledger", target],
-                check=True, env=env,
-            )  # fmt: skip
+                check=True,
+                env=env,
+            )
 
         summary = report_summary(target)
         totals = summary["totals"]
@@ -92,8 +93,10 @@ def main() -> None:
             f"ledger: {totals['answered']} answers and {totals['failed']} failed attempt "
             f"from 2 processes"
         )
-        print(f"spend ${totals['spend_usd']}, GPT-4o would have cost "
-              f"${totals['reference_usd']}: {totals['saving_pct']:.1f}% saved")  # fmt: skip
+        print(
+            f"spend ${totals['spend_usd']}, GPT-4o would have cost "
+            f"${totals['reference_usd']}: {totals['saving_pct']:.1f}% saved"
+        )
         for row in summary["tasks"]:
             print(f"  task {row['name']}: {row['answered']} answers, ${row['spend_usd']}")
         for row in summary["models"]:
@@ -107,7 +110,7 @@ def main() -> None:
         print(f"wrote {out.name}: the dashboard as one self-contained file")
 
         with DashboardServer(target, port=0) as dashboard:
-            with urllib.request.urlopen(f"{dashboard.url}api/summary") as response:  # noqa: S310
+            with urllib.request.urlopen(f"{dashboard.url}api/summary") as response:
                 live = json.load(response)
             same = "the same" if live["totals"] == totals else "NOT the same"
             print(f"dashboard: ${live['totals']['spend_usd']}, {same} totals as the report")

@@ -3,9 +3,10 @@
     python cookbook/streaming_endpoint/streaming_endpoint.py          # exercise it in-process
     python cookbook/streaming_endpoint/streaming_endpoint.py --serve  # serve it on :8000
 
-`POST /chat {"question": ..., "complexity": "high"}` (the hint is optional) streams `data:` events, one per chunk, straight from the tier
-the router chose, then an `event: done` with the routing and the cost. The recipe calls the
-app with Starlette's in-process test client (no port); `--serve` runs it under uvicorn.
+`POST /chat {"question": ..., "complexity": "high"}` (the hint is optional) streams `data:`
+events, one per chunk, straight from the tier the router chose, then an `event: done` with
+the routing and the cost. The recipe calls the app with Starlette's in-process test client
+(no port); `--serve` runs it under uvicorn.
 Needs the dashboard extra: `pip install "langchain-globalapi[dashboard]"`.
 """
 
@@ -25,8 +26,8 @@ try:
     from starlette.responses import StreamingResponse
     from starlette.routing import Route
     from starlette.testclient import TestClient
-except ImportError:
-    Starlette = None  # type: ignore[assignment,misc]
+except ImportError:  # the dashboard extra is not installed
+    Starlette = None
 
 
 def build_app(router: TieredRouterRunnable) -> Starlette:

@@ -56,6 +56,15 @@ def test_my_chain_streams_every_word(server: FakeOpenAIServer) -> None:
 if __name__ == "__main__":
     # Only pytest's own plugins, no project settings (-c devnull), nothing written beside us.
     quiet = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "80"}
-    command = [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
-               "-c", os.devnull]  # fmt: skip
-    sys.exit(subprocess.run(command, env={**os.environ, **quiet}, check=False).returncode)  # noqa: S603
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        __file__,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        os.devnull,
+    ]
+    sys.exit(subprocess.run(command, env={**os.environ, **quiet}, check=False).returncode)

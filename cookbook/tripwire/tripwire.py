@@ -54,8 +54,9 @@ def main(server: FakeOpenAIServer | None) -> None:
     print("sampled first:", ", ".join([i for i in ids if tripwire.should_sample(i)][:6]))
     with get_globalapi_callback() as cb:
         for request_id in ids:
-            router.invoke("Review: great value. Sentiment?",
-                          config={"metadata": {"request_id": request_id}})  # fmt: skip
+            router.invoke(
+                "Review: great value. Sentiment?", config={"metadata": {"request_id": request_id}}
+            )
         tripwire.drain()  # shadow calls run in the background; wait only in scripts and tests
     tripwire.close()
 

@@ -6,11 +6,8 @@ it must find its own data through `__file__` and talk to its own `FakeOpenAIServ
 stdout is compared, line by line, with the first fenced block under the `## Output` heading of
 `cookbook/NAME/README.md`.
 
-Normalized on both sides before comparing, and nothing else (see cookbook/README.md):
-
-- loopback ports: `127.0.0.1:41283` -> `127.0.0.1:PORT` (servers bind free ports);
-- temporary paths: `/tmp/tmpab12cd/usage.db` -> `TMP/usage.db` (`tempfile` names them);
-- durations: `12.3 ms`, `0.84 s` -> `N ms`, `N s` (wall-clock timings).
+Ports, temporary paths and durations are normalized on both sides before comparing, and
+nothing else (`tests/unit_tests/_printed.py`, described in cookbook/README.md).
 
 Recipes that need an optional piece skip visibly when it is absent: a Python package of the
 `test` extra (`langchain`, `langgraph`, `starlette`), or Debian's `redis-server` (then CI sets
@@ -34,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit_tests._printed import normalize
+
 ROOT = Path(__file__).resolve().parents[2]
 COOKBOOK = ROOT / "cookbook"
 DOCS = ROOT / "docs" / "cookbook"
@@ -49,17 +48,6 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 _OUTPUT = re.compile(r"^## Output\b.*?^```[a-z]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
-_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+")
-_TEMP = re.compile(re.escape(tempfile.gettempdir()) + r"/[^\s/'\"]+")  # one folder tempfile made
-_DURATION = re.compile(r"\b\d+(?:\.\d+)? ?(ms|s)\b")
-
-
-def normalize(text: str) -> list[str]:
-    """The lines of `text` with ports, temporary paths and durations made constant."""
-    text = _PORT.sub(r"\1:PORT", text)
-    text = _TEMP.sub("TMP", text)
-    text = _DURATION.sub(r"N \1", text)
-    return [line.rstrip() for line in text.strip("\n").splitlines()]
 
 
 def shown_output(recipe: str) -> str:
@@ -86,7 +74,7 @@ def _run(recipe: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
            if k not in {"GLOBAL_API_KEY", "GLOBAL_API_BASE", "REDIS_URL"}}  # fmt: skip
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     with tempfile.TemporaryDirectory(prefix=f"cookbook-{recipe}-") as workdir:
-        done = subprocess.run(  # noqa: S603 - our own recipe, with this interpreter
+        done = subprocess.run(
             [sys.executable, str(COOKBOOK / recipe / f"{recipe}.py")],
             cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
