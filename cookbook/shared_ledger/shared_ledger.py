@@ -2,7 +2,8 @@
 
     python cookbook/shared_ledger/shared_ledger.py [--ledger usage.db | redis://...] [--keep]
 
-Starts the local OpenAI-compatible test server (no key, no network), then two worker
+Without GLOBAL_API_KEY it starts the local OpenAI-compatible test server (no key, no
+network) as the gateway's stand-in; with the key, the workers call Global API. Then two worker
 processes that each run their own workload and bill every call into the same ledger:
 
 - worker 1, "support-bot": a router over GA-Economy and V4 Pro, 6 questions;
@@ -38,11 +39,11 @@ from langchain_globalapi.testing import FakeOpenAIServer, Fault
 FLASH, PRO = "deepseek-ai/DeepSeek-V4-Flash", "deepseek-ai/DeepSeek-V4-Pro"
 
 
-def worker(number: int, ledger_target: str, base_url: str) -> None:
+def worker(number: int, ledger_target: str) -> None:
     """One application process: its own models and workload, the shared ledger."""
 
-    def model(name: str) -> ChatGlobalAPI:
-        return ChatGlobalAPI(model=name, api_key="test", base_url=base_url, max_retries=0)
+    def model(name: str) -> ChatGlobalAPI:  # GLOBAL_API_KEY and GLOBAL_API_BASE from the parent
+        return ChatGlobalAPI(model=name, max_retries=0)
 
     ledger = Ledger(ledger_target)
     if number == 1:
@@ -69,21 +70,22 @@ def main() -> None:
     parser.add_argument("--ledger", default=None, help="Ledger path or redis:// URL.")
     parser.add_argument("--keep", action="store_true", help="Keep report.html in this folder.")
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
-        worker(args.worker, args.ledger, args.base_url)
+        worker(args.worker, args.ledger)
         return
     with tempfile.TemporaryDirectory() as workdir, FakeOpenAIServer() as server:
         target = args.ledger or str(Path(workdir) / "usage.db")
-        server.inject(FLASH, Fault.rate_limit())  # the digest's first call falls back to Pro
+        if not os.environ.get("GLOBAL_API_KEY"):  # no key: a local stand-in for the gateway
+            os.environ.update(GLOBAL_API_BASE=server.base_url, GLOBAL_API_KEY="offline")
+            server.inject(FLASH, Fault.rate_limit())  # the digest's first call falls back to Pro
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
         for number in (1, 2):  # one after the other, so the printed lines keep their order
-            subprocess.run(  # noqa: S603 - this very script, as a worker
-                [sys.executable, __file__, "--worker", str(number), "--ledger", target,
-                 "--base-url", server.base_url],
-                check=True, env=env,
-            )  # fmt: skip
+            subprocess.run(
+                [sys.executable, __file__, "--worker", str(number), "--ledger", target],
+                check=True,
+                env=env,
+            )
 
         summary = report_summary(target)
         totals = summary["totals"]
@@ -91,8 +93,10 @@ def main() -> None:
             f"ledger: {totals['answered']} answers and {totals['failed']} failed attempt "
             f"from 2 processes"
         )
-        print(f"spend ${totals['spend_usd']}, GPT-4o would have cost "
-              f"${totals['reference_usd']}: {totals['saving_pct']:.1f}% saved")  # fmt: skip
+        print(
+            f"spend ${totals['spend_usd']}, GPT-4o would have cost "
+            f"${totals['reference_usd']}: {totals['saving_pct']:.1f}% saved"
+        )
         for row in summary["tasks"]:
             print(f"  task {row['name']}: {row['answered']} answers, ${row['spend_usd']}")
         for row in summary["models"]:
@@ -106,7 +110,7 @@ def main() -> None:
         print(f"wrote {out.name}: the dashboard as one self-contained file")
 
         with DashboardServer(target, port=0) as dashboard:
-            with urllib.request.urlopen(f"{dashboard.url}api/summary") as response:  # noqa: S310
+            with urllib.request.urlopen(f"{dashboard.url}api/summary") as response:
                 live = json.load(response)
             same = "the same" if live["totals"] == totals else "NOT the same"
             print(f"dashboard: ${live['totals']['spend_usd']}, {same} totals as the report")
