@@ -24,16 +24,12 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-import inspect
-import json
 import logging
 import queue
 import threading
-import urllib.request
-import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -46,6 +42,12 @@ from langchain_core.runnables import RunnableConfig
 from langchain_globalapi._billing import BillingHandler
 from langchain_globalapi._pricing import price_message
 from langchain_globalapi._runs import model_id_of
+from langchain_globalapi._tripwire_alarm import (
+    DEFAULT_AGREEMENT,
+    TripwireAlarm,
+    VerdictListeners,
+    notify,
+)
 from langchain_globalapi._tripwire_cache import AUDITING, AuditJob, CacheAudit
 from langchain_globalapi._tripwire_hooks import TripwireCallback, shift_toward_stronger
 from langchain_globalapi._tripwire_stats import (
@@ -58,12 +60,7 @@ from langchain_globalapi._tripwire_stats import (
 from langchain_globalapi._validate import positive_int, probability, whole_number
 from langchain_globalapi.bench.scorers import (
     Scorer,
-    json_fields,
-    label_match,
     normalize_text,
-    numeric_answer,
-    parse_json_object,
-    rouge_l,
     run_scorer,
 )
 from langchain_globalapi.budgets import Budget, SpendLimit
@@ -88,57 +85,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def json_agreement(cheap: str, reference: str, **_: Any) -> float:
-    """Share of the reference answer's JSON fields the cheap answer matches."""
-    expected = parse_json_object(reference)
-    if not isinstance(expected, dict):
-        return float(normalize_text(cheap) == normalize_text(reference))
-    return json_fields(cheap, expected)
-
-
-#: Agreement per task type; any bench scorer `(cheap, reference, **options) -> float` fits.
-DEFAULT_AGREEMENT: dict[str, Scorer] = {
-    "classification": label_match,
-    "extraction": json_agreement,
-    "reasoning": numeric_answer,
-    "summarization": rouge_l,
-    "free_text": rouge_l,
-}
-
-
-@dataclass(frozen=True)
-class TripwireAlarm:
-    """Why the alarm fired: the rolling agreement, its Wilson interval and the threshold."""
-
-    samples: int
-    agreements: int
-    agreement: Interval
-    threshold: float
-    by_task: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    @property
-    def message(self) -> str:
-        """One line for logs and pages."""
-        return (
-            f"quality tripwire: agreement {self.agreement.value:.1%} over {self.samples} shadow "
-            f"samples (95% lower bound {self.agreement.low:.1%}) fell below {self.threshold:.0%}"
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready payload (what the webhook receives)."""
-        return {
-            "event": "globalapi.quality_tripwire.alarm",
-            "message": self.message,
-            "samples": self.samples,
-            "agreements": self.agreements,
-            "agreement": self.agreement.value,
-            "agreement_low": self.agreement.low,
-            "agreement_high": self.agreement.high,
-            "threshold": self.threshold,
-            "by_task": self.by_task,
-        }
 
 
 def _unit_hash(salt: str, request_id: str) -> float:
@@ -294,7 +240,7 @@ class QualityTripwire:
         self.threshold_step = probability(owner, "threshold_step", threshold_step)
         self.salt = salt
         self.ledger = ledger
-        self._learners: list[Callable[[], Callable[..., Any] | None]] = []
+        self._listeners = VerdictListeners(ledger)
         self.alarms: list[TripwireAlarm] = []
         self._queue: queue.Queue[_Job | AuditJob | None] = queue.Queue(
             maxsize=positive_int(owner, "queue_size", queue_size)
@@ -531,36 +477,11 @@ class QualityTripwire:
         """Call `learner(messages, agreed=..., tier=..., task=...)` with every verdict.
 
         A `TieredRouterRunnable` given this tripwire adds itself, so its scorer learns from
-        the verdicts (`record_outcome`). Learners run on the tripwire's worker thread; their
-        errors are logged and never stop it.
+        the verdicts (`record_outcome`). Learners run on the tripwire's worker thread, a
+        bound method is held weakly (a router that goes away stops learning), and their
+        errors are logged and never stop the worker.
         """
-        # A bound method is held weakly: a router that goes away stops learning, and the
-        # tripwire does not keep it alive.
-        ref: Callable[[], Callable[..., Any] | None] = (
-            weakref.WeakMethod(learner) if inspect.ismethod(learner) else (lambda: learner)
-        )
-        if all(existing() != learner for existing in self._learners):
-            self._learners.append(ref)
-
-    def _teach(self, job: _Job, agreed: bool) -> None:
-        for ref in list(self._learners):
-            learner = ref()
-            if learner is None:
-                continue
-            try:
-                learner(job.messages, agreed=agreed, tier=job.tier, task=job.task)
-            except Exception:
-                logger.exception("quality tripwire: a learner failed on a verdict")
-
-    def _tell_ledger(self, job: _Job, agreed: bool) -> None:
-        if self.ledger is None or job.verdict_id is None:
-            return
-        try:
-            self.ledger.record_verdict(
-                job.verdict_id, agreed, model=job.model, tier=job.tier, task=job.task
-            )
-        except Exception:  # monitoring must never take the worker down
-            logger.exception("quality tripwire: the ledger refused a verdict")
+        self._listeners.add_learner(learner)
 
     def _record(self, job: _Job, agreed: bool, reference_text: str, usd: Decimal | None) -> None:
         with self._lock:
@@ -574,8 +495,9 @@ class QualityTripwire:
                 pairs = self._labels.setdefault(job.task, deque(maxlen=self._window.maxlen))
                 pairs.append((normalize_text(job.cheap_text), normalize_text(reference_text)))
             alarm = self._check_alarm()
-        self._tell_ledger(job, agreed)
-        self._teach(job, agreed)
+        self._listeners.verdict(
+            job.verdict_id, job.messages, agreed, model=job.model, tier=job.tier, task=job.task
+        )
         if alarm is not None:
             self._fire(alarm)
 
@@ -602,27 +524,7 @@ class QualityTripwire:
 
     def _notify(self, event: TripwireAlarm | CacheAuditAction) -> None:
         """Log `event` and send it to the alert hooks and the webhook."""
-        logger.warning(event.message)
-        for hook in self.alerts:
-            try:
-                hook(event)
-            except Exception:  # one broken hook must not silence the others
-                logger.exception("quality tripwire: alert hook %r failed", hook)
-        if self.webhook_url:
-            self._post(event)
-
-    def _post(self, alarm: TripwireAlarm | CacheAuditAction) -> None:
-        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own setting
-            str(self.webhook_url),
-            data=json.dumps(alarm.as_dict()).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5):  # noqa: S310
-                pass
-        except OSError:
-            logger.exception("quality tripwire: webhook %s failed", self.webhook_url)
+        notify(event, self.alerts, self.webhook_url)
 
     # --- reporting -------------------------------------------------------------------
 
