@@ -6,10 +6,8 @@ spend a step on the error. `tool_arguments_check` finds that before the tool run
 agent middleware can ask the next tier instead. It has the shape of an answer check,
 `(input, answer, *, tools) -> (risk, reason)`, so it sits beside the general cascade checks.
 
-The validator reads the JSON Schema keywords that tool schemas use (`type`, `properties`,
-`required`, `additionalProperties: false`, `items`, `enum`, `const`, `anyOf`/`oneOf`/`allOf`,
-local `$ref`), within `MAX_SCHEMA_NODES` visited values; other keywords are not checked,
-so it may accept what a full validator rejects, never the reverse for the keywords it reads.
+Arguments are validated by the cascade checks' `schema_error` (the JSON Schema keywords tool
+schemas use, within a bounded number of visited values).
 """
 
 from __future__ import annotations
@@ -20,107 +18,12 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-__all__ = ["MAX_SCHEMA_NODES", "tool_arguments_check"]
+from langchain_globalapi.routing.checks import schema_error
 
-#: Validation stops (and accepts what it has not reached) after this many values.
-MAX_SCHEMA_NODES = 2000
+__all__ = ["tool_arguments_check"]
+
 _MAX_TOOL_CALLS = 16
 _MAX_REASONS = 3
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "boolean": (bool,),
-    "null": (type(None),),
-}
-
-
-def _is_type(value: Any, kind: str) -> bool:
-    if kind == "integer":
-        return not isinstance(value, bool) and (
-            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-        )
-    if kind == "number":
-        return not isinstance(value, bool) and isinstance(value, int | float)
-    types = _TYPES.get(kind)
-    return True if types is None else isinstance(value, types)
-
-
-class _Validator:
-    def __init__(self, root: Mapping[str, Any]) -> None:
-        self.root = root
-        self.budget = MAX_SCHEMA_NODES
-
-    def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-        for _ in range(32):
-            ref = schema.get("$ref")
-            if not isinstance(ref, str):
-                return schema
-            if not ref.startswith("#/"):
-                return {}  # remote references are not fetched: accept
-            target: Any = self.root
-            for part in ref[2:].split("/"):
-                target = target.get(part, {}) if isinstance(target, Mapping) else {}
-            schema = target if isinstance(target, Mapping) else {}
-        return {}
-
-    def error(self, value: Any, schema: Any, path: str, depth: int = 0) -> str | None:
-        """Why `value` does not fit `schema`, or None."""
-        self.budget -= 1
-        if not isinstance(schema, Mapping) or depth > 64 or self.budget < 0:
-            return None
-        schema = self._resolve(schema)
-        where = path or "the arguments"
-        kind = schema.get("type")
-        kinds = [k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)]
-        if kinds and not any(_is_type(value, k) for k in kinds):
-            return f"{where} should be {'/'.join(kinds)}, got {type(value).__name__}"
-        if "const" in schema and value != schema["const"]:
-            return f"{where} should be {schema['const']!r}"
-        enum = schema.get("enum")
-        if isinstance(enum, list) and value not in enum:
-            return f"{where} should be one of {enum[:5]!r}"
-        for keyword in ("anyOf", "oneOf"):
-            options = schema.get(keyword)
-            if (
-                isinstance(options, list)
-                and options
-                and all(self.error(value, o, path, depth + 1) is not None for o in options)
-            ):
-                return f"{where} matches none of its {keyword} schemas"
-        for option in schema.get("allOf") or ():
-            found = self.error(value, option, path, depth + 1)
-            if found is not None:
-                return found
-        if isinstance(value, dict):
-            return self._object_error(value, schema, path, depth)
-        items = schema.get("items")
-        if isinstance(value, list) and isinstance(items, Mapping):
-            for index, item in enumerate(value):
-                found = self.error(item, items, f"{path}[{index}]", depth + 1)
-                if found is not None:
-                    return found
-        return None
-
-    def _object_error(
-        self, value: dict[str, Any], schema: Mapping[str, Any], path: str, depth: int
-    ) -> str | None:
-        properties = schema.get("properties")
-        properties = properties if isinstance(properties, Mapping) else {}
-        prefix = f"{path}." if path else ""
-        for name in schema.get("required") or ():
-            if name not in value:
-                return f"missing required argument {prefix}{name!r}"
-        if schema.get("additionalProperties") is False:
-            extra = sorted(str(name) for name in value if name not in properties)
-            if extra:
-                return f"unexpected argument {prefix}{extra[0]!r}"
-        for name, item in value.items():
-            if name in properties:
-                found = self.error(item, properties[name], f"{prefix}{name}", depth + 1)
-                if found is not None:
-                    return found
-        return None
 
 
 def _function_schemas(tools: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], bool]:
@@ -165,7 +68,7 @@ def tool_arguments_check(
         >>> tool_arguments_check("", call(city="Oslo", days=3), tools=[weather])
         (0.0, 'tool arguments fit their schemas')
         >>> tool_arguments_check("", call(days="three"), tools=[weather])
-        (1.0, "get_weather: missing required argument 'city'")
+        (1.0, 'get_weather: missing required city')
         >>> tool_arguments_check("", call(city="Oslo", days="three"), tools=[weather])
         (1.0, 'get_weather: days should be integer, got str')
     """
@@ -190,7 +93,7 @@ def tool_arguments_check(
             except ValueError:
                 problems.append(f"{name}: arguments are not valid JSON")
                 continue
-        error = _Validator(schema).error(args, schema, "")
+        error = schema_error(args, schema)
         if error is not None:
             problems.append(f"{name}: {error}")
     if not problems:

@@ -213,7 +213,7 @@ class RoutingMiddleware(AgentMiddleware):
         >>> [m.response_metadata["routing"]["tier"] for m in result["messages"][1::2]]
         ['flash', 'flash']
         >>> result["messages"][1].response_metadata["routing"]["agent"]["retry"]["reason"]
-        "get_weather: missing required argument 'city'"
+        'get_weather: missing required city'
     """
 
     def __init__(

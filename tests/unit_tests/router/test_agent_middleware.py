@@ -305,7 +305,7 @@ def test_max_tier_caps_escalation_but_not_the_routers_own_choice(
 @pytest.mark.parametrize(
     ("scripted", "reason"),
     [
-        ({"name": "get_weather", "args": {}}, "get_weather: missing required argument 'city'"),
+        ({"name": "get_weather", "args": {}}, "get_weather: missing required city"),
         (
             {"name": "get_weather", "args": {"city": 3}},
             "get_weather: city should be string, got int",
@@ -360,7 +360,7 @@ def test_bad_tool_args_on_the_strongest_tier_are_kept_and_refused_by_the_tool(
     assert tiers_of(result) == ["pro", "pro"]
     first = record(answers(result)[0])
     assert first["retry"] is None
-    assert first["check"]["reason"] == "get_weather: missing required argument 'city'"
+    assert first["check"]["reason"] == "get_weather: missing required city"
     refused = [m for m in result["messages"] if isinstance(m, ToolMessage)]
     assert [m.status for m in refused] == ["error"]
 
