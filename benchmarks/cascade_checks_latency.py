@@ -36,13 +36,13 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import AIMessage
 
-from langchain_globalapi.routing import HeuristicScorer
-from langchain_globalapi.routing.checks import CheckContext, default_checks
-from langchain_globalapi.routing.datasets import (
+from langchain_globalapi.bench.datasets import (
     DEFAULT_DATA_DIR,
     load_gsm8k_answers,
     load_mt_bench_answers,
 )
+from langchain_globalapi.routing import HeuristicScorer
+from langchain_globalapi.routing.checks import CheckContext, default_checks
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "cascade_checks_latency.json"

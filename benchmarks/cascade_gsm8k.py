@@ -31,6 +31,25 @@ import numpy as np
 from langchain_core.messages import AIMessage
 
 from langchain_globalapi._tokens import estimate_tokens
+from langchain_globalapi.bench.datasets import (
+    DEFAULT_DATA_DIR,
+    STRONG_MODEL,
+    WEAK_MODEL,
+    AnsweredPrompt,
+    is_held_out,
+    load_gsm8k_answers,
+    load_mt_bench_answers,
+)
+from langchain_globalapi.bench.evaluation import (
+    DEFAULT_STRONG_COST,
+    DEFAULT_WEAK_COST,
+    auroc,
+    evaluate_routers,
+    length_scores,
+    oracle_scores,
+    random_scores,
+    routing_metrics,
+)
 from langchain_globalapi.catalog import DEFAULT_TIERS, REFERENCE_MODEL, Catalog
 from langchain_globalapi.routing import HeuristicScorer, LearnedScorer
 from langchain_globalapi.routing.checks import (
@@ -48,25 +67,6 @@ from langchain_globalapi.routing.checks import (
     calibrate_check_threshold,
     default_checks,
     final_answer,
-)
-from langchain_globalapi.routing.datasets import (
-    DEFAULT_DATA_DIR,
-    STRONG_MODEL,
-    WEAK_MODEL,
-    AnsweredPrompt,
-    is_held_out,
-    load_gsm8k_answers,
-    load_mt_bench_answers,
-)
-from langchain_globalapi.routing.evaluation import (
-    DEFAULT_STRONG_COST,
-    DEFAULT_WEAK_COST,
-    auroc,
-    evaluate_routers,
-    length_scores,
-    oracle_scores,
-    random_scores,
-    routing_metrics,
 )
 
 REPO = Path(__file__).resolve().parents[1]

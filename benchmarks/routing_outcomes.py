@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from langchain_globalapi.routing import LearnedScorer, OutcomeMemory, RoutingOutcome
-from langchain_globalapi.routing.datasets import (
+from langchain_globalapi.bench.datasets import (
     DEFAULT_DATA_DIR,
     HELD_OUT_MMLU_SUBJECTS,
     LabelledPrompt,
@@ -44,7 +43,8 @@ from langchain_globalapi.routing.datasets import (
     load_mmlu,
     suspect_subjects,
 )
-from langchain_globalapi.routing.evaluation import length_scores, random_scores, routing_metrics
+from langchain_globalapi.bench.evaluation import length_scores, random_scores, routing_metrics
+from langchain_globalapi.routing import LearnedScorer, OutcomeMemory, RoutingOutcome
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))

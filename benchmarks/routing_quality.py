@@ -19,8 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from langchain_globalapi.routing import HeuristicScorer, LearnedScorer
-from langchain_globalapi.routing.datasets import (
+from langchain_globalapi.bench.datasets import (
     DEFAULT_DATA_DIR,
     HELD_OUT_MMLU_SUBJECTS,
     as_arrays,
@@ -30,13 +29,14 @@ from langchain_globalapi.routing.datasets import (
     load_mt_bench,
     suspect_subjects,
 )
-from langchain_globalapi.routing.evaluation import (
+from langchain_globalapi.bench.evaluation import (
     apgr_difference,
     evaluate_routers,
     length_scores,
     oracle_scores,
     random_scores,
 )
+from langchain_globalapi.routing import HeuristicScorer, LearnedScorer
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "routing_quality.json"

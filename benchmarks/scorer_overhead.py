@@ -26,18 +26,18 @@ from pathlib import Path
 
 import numpy as np
 
-from langchain_globalapi.routing import (
-    HeuristicScorer,
-    LearnedScorer,
-    LengthScorer,
-    RoutingOutcome,
-)
-from langchain_globalapi.routing.datasets import (
+from langchain_globalapi.bench.datasets import (
     DEFAULT_DATA_DIR,
     is_held_out,
     load_gsm8k,
     load_mmlu,
     load_unlabelled_prompts,
+)
+from langchain_globalapi.routing import (
+    HeuristicScorer,
+    LearnedScorer,
+    LengthScorer,
+    RoutingOutcome,
 )
 
 

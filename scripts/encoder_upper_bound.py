@@ -34,8 +34,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from langchain_globalapi.routing import LearnedScorer
-from langchain_globalapi.routing.datasets import (
+from langchain_globalapi.bench.datasets import (
     DEFAULT_DATA_DIR,
     LabelledPrompt,
     as_arrays,
@@ -44,7 +43,8 @@ from langchain_globalapi.routing.datasets import (
     load_gsm8k,
     load_mmlu,
 )
-from langchain_globalapi.routing.evaluation import bootstrap_metrics, routing_metrics
+from langchain_globalapi.bench.evaluation import bootstrap_metrics, routing_metrics
+from langchain_globalapi.routing import LearnedScorer
 
 REPO = Path(__file__).resolve().parents[1]
 FloatArray = npt.NDArray[np.float64]

@@ -5,7 +5,7 @@ Usage (from the repo root, venv active; ~30 s on 2 cores):
     python scripts/train_scorer.py [--data-dir ../shared/data] [--out PATH] [--embeddings PATH]
 
 Data: ``../shared/data/routellm`` (lm-sys/RouteLLM eval data, Apache-2.0; never committed).
-Split (fixed in ``langchain_globalapi.routing.datasets``): MMLU by subject (the 9
+Split (fixed in ``langchain_globalapi.bench.datasets``): MMLU by subject (the 9
 ``HELD_OUT_MMLU_SUBJECTS`` are never trained or tuned on), GSM8K by row (even rows train).
 Subjects that ``suspect_subjects`` flags (recorded accuracies that look like generation
 artifacts) are left out of training; they are still reported.
@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from langchain_globalapi.routing.datasets import (
+from langchain_globalapi.bench.datasets import (
     DEFAULT_DATA_DIR,
     HELD_OUT_MMLU_SUBJECTS,
     LabelledPrompt,
@@ -56,7 +56,7 @@ from langchain_globalapi.routing.datasets import (
     load_mmlu,
     suspect_subjects,
 )
-from langchain_globalapi.routing.evaluation import routing_metrics
+from langchain_globalapi.bench.evaluation import routing_metrics
 from langchain_globalapi.routing.heuristic import HEURISTIC_WEIGHTS
 from langchain_globalapi.routing.learned import DENSE_FEATURES, LearnedScorer, WordEmbedding
 from langchain_globalapi.routing.scorers import LENGTH_SCALE

@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 
 from langchain_globalapi._files import line_mentioning, located, parse_json, parse_toml, read_text
+from langchain_globalapi.bench.datasets import STRONG_MODEL, WEAK_MODEL, load_gsm8k
+from langchain_globalapi.bench.evaluation import DEFAULT_STRONG_COST, DEFAULT_WEAK_COST
 from langchain_globalapi.bench.runner import BenchmarkRecord
 from langchain_globalapi.bench.scorers import final_number
 from langchain_globalapi.errors import RoutingConfigError
 from langchain_globalapi.routing._thresholds import calibrate_thresholds
-from langchain_globalapi.routing.datasets import STRONG_MODEL, WEAK_MODEL, load_gsm8k
-from langchain_globalapi.routing.evaluation import DEFAULT_STRONG_COST, DEFAULT_WEAK_COST
 
 __all__ = [
     "Calibration",

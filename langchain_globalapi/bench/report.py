@@ -4,7 +4,7 @@ Rows are per model and per (model, task type). Quality is the mean score with a 
 bootstrap interval; cost is summed from the exact decimal strings in the records; latency and
 TTFT are p50/p95. For routers, :meth:`BenchmarkReport.router_summary` compares with a reference
 model on the same items (paired), and :meth:`BenchmarkReport.routing_metrics` gives RouteLLM's
-APGR / CPT from the routing scores the router stamped, via :mod:`routing.evaluation`.
+APGR / CPT from the routing scores the router stamped, via :mod:`bench.evaluation`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from langchain_globalapi.bench.evaluation import bootstrap_metrics
 from langchain_globalapi.bench.runner import BenchmarkRecord
 from langchain_globalapi.bench.stats import Interval, bootstrap_mean, percentile
-from langchain_globalapi.routing.evaluation import bootstrap_metrics
 
 __all__ = ["BenchmarkReport", "RouterSummary", "SummaryRow"]
 
@@ -373,7 +373,7 @@ class BenchmarkReport:
 
         The router's ``routing_score`` per item ranks the items; ``weak`` and ``strong`` are the
         labels of the two models benchmarked alone on the same items, whose scores and mean
-        costs feed :func:`~langchain_globalapi.routing.evaluation.bootstrap_metrics`.
+        costs feed :func:`~langchain_globalapi.bench.evaluation.bootstrap_metrics`.
         """
         scores = {r.item_id: r.routing_score for r in self.records if r.model == router}
         weak_r = {r.item_id: r for r in self.records if r.model == weak and r.ok}

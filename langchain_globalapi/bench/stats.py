@@ -1,6 +1,6 @@
 """Small statistics for reports and the tripwire: bootstrap means, Wilson bounds, Cohen's kappa.
 
-Intervals reuse :class:`~langchain_globalapi.routing.evaluation.Interval` so router metrics and
+Intervals reuse :class:`~langchain_globalapi.bench.evaluation.Interval` so router metrics and
 harness metrics print the same way.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from langchain_globalapi.routing.evaluation import Interval
+from langchain_globalapi.bench.evaluation import Interval
 
 __all__ = ["Interval", "bootstrap_mean", "cohen_kappa", "percentile", "wilson_interval"]
 

@@ -94,8 +94,8 @@ def test_importing_a_router_imports_no_offline_tool() -> None:
     loaded = _loaded_after("from langchain_globalapi import TieredRouterRunnable")
     offline = {
         "langchain_globalapi.bench",
-        "langchain_globalapi.routing.evaluation",
-        "langchain_globalapi.routing.datasets",
+        "langchain_globalapi.bench.evaluation",
+        "langchain_globalapi.bench.datasets",
         "langchain_globalapi.routing.plan",
         "langchain_globalapi.cli",
     }
@@ -105,5 +105,5 @@ def test_importing_a_router_imports_no_offline_tool() -> None:
 
 def test_importing_the_tripwire_imports_no_offline_metrics() -> None:
     loaded = _loaded_after("from langchain_globalapi import QualityTripwire")
-    assert "langchain_globalapi.routing.evaluation" not in loaded
+    assert "langchain_globalapi.bench.evaluation" not in loaded
     assert "langchain_globalapi.bench.runner" not in loaded

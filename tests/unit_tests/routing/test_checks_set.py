@@ -13,6 +13,14 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.prompt_values import ChatPromptValue
 
+from langchain_globalapi.bench.datasets import (
+    DEFAULT_DATA_DIR,
+    is_held_out,
+    load_gsm8k,
+    load_gsm8k_answers,
+    load_mt_bench_answers,
+)
+from langchain_globalapi.bench.evaluation import auroc, routing_metrics
 from langchain_globalapi.errors import AnswerCheckError, RoutingConfigError
 from langchain_globalapi.routing.checks import (
     ANSWER_HEAD_CHARS,
@@ -27,14 +35,6 @@ from langchain_globalapi.routing.checks import (
     default_checks,
     noisy_or,
 )
-from langchain_globalapi.routing.datasets import (
-    DEFAULT_DATA_DIR,
-    is_held_out,
-    load_gsm8k,
-    load_gsm8k_answers,
-    load_mt_bench_answers,
-)
-from langchain_globalapi.routing.evaluation import auroc, routing_metrics
 
 HAS_DATA = (DEFAULT_DATA_DIR / "routellm").is_dir()
 needs_data = pytest.mark.skipif(not HAS_DATA, reason=f"no shared data at {DEFAULT_DATA_DIR}")

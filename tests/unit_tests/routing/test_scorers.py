@@ -10,16 +10,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.prompt_values import ChatPromptValue, StringPromptValue
 
-from langchain_globalapi.routing import (
-    ComplexityScorer,
-    Conversation,
-    HeuristicScorer,
-    LearnedScorer,
-    LengthScorer,
-    heuristic,
-    scorers,
-)
-from langchain_globalapi.routing.datasets import (
+from langchain_globalapi.bench.datasets import (
     DEFAULT_DATA_DIR,
     HELD_OUT_MMLU_SUBJECTS,
     LabelledPrompt,
@@ -30,13 +21,22 @@ from langchain_globalapi.routing.datasets import (
     load_mt_bench,
     suspect_subjects,
 )
-from langchain_globalapi.routing.evaluation import (
+from langchain_globalapi.bench.evaluation import (
     bootstrap_metrics,
     length_scores,
     oracle_scores,
     pgr_curve,
     random_scores,
     routing_metrics,
+)
+from langchain_globalapi.routing import (
+    ComplexityScorer,
+    Conversation,
+    HeuristicScorer,
+    LearnedScorer,
+    LengthScorer,
+    heuristic,
+    scorers,
 )
 from langchain_globalapi.routing.heuristic import HEAD_CHARS, HEURISTIC_WEIGHTS, TAIL_CHARS
 from langchain_globalapi.routing.learned import DENSE_CLIP, DENSE_FEATURES, WordEmbedding
