@@ -235,6 +235,57 @@ ROUTER_CONFIG_OPTION = click.option(
 )  # fmt: skip
 
 
+OUTCOMES_OPTION = click.option(
+    "--outcomes", default=None, metavar="FILE|DB|URL",
+    help="What the router learned from outcomes: a file saved with save_outcomes (.npz), or "
+         "the SQLite file / redis:// URL shared with share_outcomes.",
+)  # fmt: skip
+TASK_OPTION = click.option(
+    "--task", default=None, help="The request's task, as the router is told in `configurable`."
+)
+
+
+def apply_outcomes(router: Any, outcomes: str | None, namespace: str = "default") -> dict[str, Any]:
+    """Load what was learned into `router`'s scorer; what was learned per task (JSON-ready)."""
+    if outcomes is None:
+        return {}
+    scorer = router.scorer
+    if outcomes.endswith(".npz"):
+        scorer.load_outcomes(outcomes)
+    else:
+        scorer.share_outcomes(outcomes, namespace=namespace)
+    return {
+        task: {
+            "outcomes": totals.outcomes,
+            "cheap_ok": totals.cheap_ok,
+            "strong_ok": totals.strong_ok,
+            "rescued": totals.rescued,
+        }
+        for task, totals in sorted(scorer.outcomes.tasks().items())
+    }
+
+
+def render_learned(learned: dict[str, Any]) -> None:
+    """What the router learned per task, as an 80-column table."""
+    if not learned:
+        return
+    from rich.table import Table  # noqa: PLC0415 - rich loads when a table is drawn
+
+    table = Table(title="learned from outcomes", title_justify="left", box=None)
+    for column in ("task", "outcomes", "cheap held", "strong held", "rescued"):
+        table.add_column(column, justify="left" if column == "task" else "right")
+    for task, totals in learned.items():
+        n = totals["outcomes"] or 1.0
+        table.add_row(
+            task[:30],
+            f"{totals['outcomes']:g}",
+            f"{totals['cheap_ok'] / n:.0%}",
+            f"{totals['strong_ok'] / n:.0%}",
+            f"{totals['rescued'] / n:.0%}",
+        )
+    console().print(table)
+
+
 def resolve_thresholds(text: str | None, config_path: str | None) -> list[float] | None:
     """Cut points from `--thresholds` or `--router-config`; None for the scorer's defaults."""
     if text and config_path:

@@ -8,9 +8,12 @@ from decimal import Decimal
 import click
 
 from langchain_globalapi.cli._common import (
+    OUTCOMES_OPTION,
     ROUTER_CONFIG_OPTION,
     SCORER_OPTION,
+    TASK_OPTION,
     THRESHOLDS_OPTION,
+    apply_outcomes,
     catalog_option,
     console,
     emit_json,
@@ -18,6 +21,7 @@ from langchain_globalapi.cli._common import (
     json_option,
     load_catalog,
     parse_pairs,
+    render_learned,
     resolve_thresholds,
     token_option,
 )
@@ -35,6 +39,8 @@ __all__ = ["plan"]
 @click.option("--target-mix", default=None, metavar="TIER=SHARE,...",
               help="Calibrate cut points on the file to hit this mix, "
                    "e.g. economy=0.5,flash=0.4,pro=0.1.")  # fmt: skip
+@OUTCOMES_OPTION
+@TASK_OPTION
 @catalog_option
 @json_option
 @guarded
@@ -46,6 +52,8 @@ def plan(  # noqa: PLR0917 - click passes every option positionally
     thresholds: str | None,
     router_config: str | None,
     target_mix: str | None,
+    outcomes: str | None,
+    task: str | None,
     catalog_path: str | None,
     as_json: bool,
 ) -> None:
@@ -61,10 +69,11 @@ def plan(  # noqa: PLR0917 - click passes every option positionally
     prompts = load_prompts(prompts_file)
     cuts = resolve_thresholds(thresholds, router_config)
     router = offline_router(scorer, thresholds=cuts, catalog=catalog)
+    learned = apply_outcomes(router, outcomes)
     mix = parse_pairs(target_mix, "--target-mix")
     if mix is not None:
         router.calibrate([p.model_input for p in prompts], mix)
-    result = plan_routes(router, prompts)
+    result = plan_routes(router, prompts, task=task)
     spend = result.spend(input_tokens, output_tokens, catalog=catalog)
     if as_json:
         from langchain_globalapi.cli.estimate import estimate_data  # noqa: PLC0415
@@ -83,6 +92,7 @@ def plan(  # noqa: PLR0917 - click passes every option positionally
             "mix": {t: {"model": result.models[t], "prompts": counts[t], "share": shares[t]}
                     for t in result.tiers},
             "spend": estimate_data(spend, catalog),
+            "learned": learned,
         })  # fmt: skip
         return
     from langchain_globalapi.cli._render import render_estimate, render_plan, tokens  # noqa: PLC0415
@@ -93,3 +103,4 @@ def plan(  # noqa: PLR0917 - click passes every option positionally
     render_plan(out, result, title=f"{name}: {len(prompts)} prompts, {how}")
     volume = f"{tokens(Decimal(input_tokens))} in / {tokens(Decimal(output_tokens))} out"
     render_estimate(out, spend, catalog, title=f"Monthly spend at {volume} tokens")
+    render_learned(learned)

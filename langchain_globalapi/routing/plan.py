@@ -176,10 +176,13 @@ class RoutingPlan:
         )
 
 
-def plan_routes(router: TieredRouterRunnable, prompts: Iterable[Prompt]) -> RoutingPlan:
-    """Decide every prompt with `router.explain` (no model is called)."""
+def plan_routes(
+    router: TieredRouterRunnable, prompts: Iterable[Prompt], *, task: str | None = None
+) -> RoutingPlan:
+    """Decide every prompt with `router.explain` (no model is called), tagged with `task`."""
     items = tuple(prompts)
-    decisions = tuple(router.explain(prompt.model_input) for prompt in items)
+    config: Any = {"configurable": {"task": task}} if task else None
+    decisions = tuple(router.explain(prompt.model_input, config=config) for prompt in items)
     return RoutingPlan(
         tiers=tuple(router.tiers),
         models={name: tier_model_name(model) for name, model in router.tiers.items()},
