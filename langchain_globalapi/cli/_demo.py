@@ -190,7 +190,9 @@ def run_demo(*, base_url: str, api_key: str, demo: bool) -> DemoRun:
                     config["configurable"] = {"complexity": request.hint}
                 answer: BaseMessage = model.invoke(request.prompt, config=config)  # type: ignore[arg-type]
                 run.turns.append(Turn(request, str(answer.text), dict(answer.response_metadata)))
-            tripwire.drain()
+                # The router learns from each verdict: wait for it, so the next turn's score
+                # (and the demo's output) does not depend on the background thread's timing.
+                tripwire.drain()
     finally:
         tripwire.close()
     run.tripwire = tripwire.stats()
