@@ -60,7 +60,14 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, GenerationChunk, LLMResult
 
-from langchain_globalapi._pricing import BilledCall, CallCost, model_name_of, price_usage
+from langchain_globalapi._pricing import (
+    BilledCall,
+    CallCost,
+    is_cache_hit,
+    is_langchain_cache_hit,
+    model_name_of,
+    price_usage,
+)
 from langchain_globalapi._tokens import estimate_message_tokens, estimate_tokens
 from langchain_globalapi.catalog import Catalog
 from langchain_globalapi.errors import BudgetExceededError, BudgetUnavailableError
@@ -152,19 +159,6 @@ def is_wrapper_run(invocation_params: Mapping[str, Any] | None) -> bool:
     return bool(invocation_params and invocation_params.get(WRAPPER_MARKER))
 
 
-def _is_langchain_cache_hit(message: BaseMessage) -> bool:
-    cache = message.response_metadata.get("cache")
-    if isinstance(cache, Mapping) and "hit" in cache:
-        return False  # our own cache stamps its hits and misses explicitly
-    usage = getattr(message, "usage_metadata", None) or {}
-    return usage.get("total_cost") == 0
-
-
-def _is_our_cache_hit(message: BaseMessage) -> bool:
-    cache = message.response_metadata.get("cache")
-    return isinstance(cache, Mapping) and cache.get("hit") is True
-
-
 def bill_key(message: BaseMessage, run_id: UUID, *, wrapper: bool) -> str | None:
     """The key `message` is billed under when it ends run `run_id`; `None`: never billed here.
 
@@ -178,7 +172,7 @@ def bill_key(message: BaseMessage, run_id: UUID, *, wrapper: bool) -> str | None
         >>> bill_key(AIMessage("hi", id="chatcmpl-9"), run, wrapper=False)
         'msg:chatcmpl-9'
     """
-    if _is_langchain_cache_hit(message):
+    if is_langchain_cache_hit(message):
         # Produced by the model run that looked it up; a wrapper only passes it on.
         return None if wrapper else f"hit:{run_id}"
     stamped = message.response_metadata.get(CALL_ID_KEY)
@@ -456,7 +450,7 @@ class BillingHandler(BaseCallbackHandler):
                 "input_tokens": estimate_message_tokens(list(start.messages), []),
                 "output_tokens": estimate_tokens(message.text),
             }
-        hit = _is_our_cache_hit(message) or _is_langchain_cache_hit(message)
+        hit = is_cache_hit(message)
         cost = price_usage(
             usage, model, self.catalog, reference_model=self.reference_model, cache_hit=hit
         )

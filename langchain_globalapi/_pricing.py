@@ -122,13 +122,32 @@ class BilledCall:
         return self.cost is not None and self.cost.cache_hit
 
 
-def _is_cache_hit(message: BaseMessage) -> bool:
+def is_our_cache_hit(message: BaseMessage) -> bool:
+    """Whether one of this package's caches answered (`response_metadata["cache"]["hit"]`)."""
     cache = message.response_metadata.get("cache")
-    if isinstance(cache, Mapping) and cache.get("hit") is True:
-        return True
+    return isinstance(cache, Mapping) and cache.get("hit") is True
+
+
+def is_langchain_cache_hit(message: BaseMessage) -> bool:
+    """Whether LangChain's own cache (`set_llm_cache`) answered.
+
+    langchain-core marks its hits with `usage_metadata["total_cost"] == 0`
+    (`_convert_cached_generations`); a hit of ours keeps the original usage, and wins when an
+    entry of ours was itself stored from a LangChain hit.
+    """
     usage = getattr(message, "usage_metadata", None) or {}
-    # langchain-core marks its own cache hits this way (_convert_cached_generations).
-    return usage.get("total_cost") == 0
+    return usage.get("total_cost") == 0 and not is_our_cache_hit(message)
+
+
+def is_cache_hit(message: BaseMessage) -> bool:
+    """Whether a cache, ours or LangChain's, answered: the call cost $0.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage
+        >>> is_cache_hit(AIMessage("x", response_metadata={"cache": {"hit": True}}))
+        True
+    """
+    return is_our_cache_hit(message) or is_langchain_cache_hit(message)
 
 
 def model_name_of(message: BaseMessage) -> str | None:
@@ -158,7 +177,7 @@ def price_message(
     if not usage or not model:
         return None
     return price_usage(
-        usage, model, catalog, reference_model=reference_model, cache_hit=_is_cache_hit(message)
+        usage, model, catalog, reference_model=reference_model, cache_hit=is_cache_hit(message)
     )
 
 

@@ -25,6 +25,7 @@ from langchain_globalapi import (
     ExactCache,
     FallbackChatModel,
     TieredRouterRunnable,
+    get_globalapi_callback,
 )
 from langchain_globalapi.testing import FakeOpenAIServer
 from tests.unit_tests.billing._billing_helpers import (
@@ -256,3 +257,16 @@ def test_cached_chat_model_refuses_a_binding_and_says_where_to_bind(
         CachedChatModel(model(fake_server).bind_tools([get_weather]), cache=ExactCache())
     cached = CachedChatModel(model(fake_server), cache=ExactCache()).bind_tools([get_weather])
     assert _tool_name(cached.invoke('call get_weather("Paris")')) == "get_weather"
+
+
+def test_a_langchain_cache_hit_under_a_cache_wrapper_miss_is_billed_once_at_zero(
+    fake_server: FakeOpenAIServer, global_cache: ExactCache
+) -> None:
+    ours = ExactCache()
+    cached = CachedChatModel(model(fake_server, temperature=0), cache=ours)
+    cached.invoke(PROMPT)
+    ours.clear()  # our wrapper misses; the model inside hits LangChain's cache
+    with get_globalapi_callback() as cb:
+        cached.invoke(PROMPT)
+    assert chat_requests(fake_server) == 1
+    assert (cb.calls, cb.cache_hits, cb.total_cost_usd) == (1, 1, 0)
