@@ -62,7 +62,9 @@ class Cascade:
     tasks: Collection[str] | None = None
     task_thresholds: Mapping[str, float] = field(default_factory=dict)
     stream: StreamMode = "hold"
-    _by_task: dict[str, CheckSet] = field(default_factory=dict, init=False, repr=False)
+    _by_task: dict[str, CheckSet] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.checks, CheckSet):

@@ -9,6 +9,7 @@ methods that apply the memory are the scorer's own.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,20 @@ class LearnsFromOutcomes:
     @outcomes.setter
     def outcomes(self, memory: OutcomeMemory) -> None:
         self._outcome_memory = memory
+
+    def without_outcomes(self) -> Self:
+        """A copy that shares this scorer's weights (read-only) and has learned nothing.
+
+        Example:
+            >>> from langchain_globalapi.routing import LengthScorer
+            >>> from langchain_globalapi.routing.outcomes import RoutingOutcome
+            >>> taught = LengthScorer().learn([RoutingOutcome("hi", True, True)])
+            >>> len(taught.without_outcomes().outcomes), len(taught.outcomes)
+            (0, 1)
+        """
+        fresh = copy.copy(self)
+        fresh._outcome_memory = None
+        return fresh
 
     def learn(self, outcomes: Iterable[RoutingOutcome]) -> Self:
         """Learn from outcomes of past requests (incremental; returns this scorer).

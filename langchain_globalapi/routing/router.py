@@ -11,7 +11,6 @@ window, tools, images); down, when a budget's soft limit is reached. The chosen 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -95,9 +94,7 @@ def _shipped_scorer() -> LearnedScorer:
 def _default_scorer() -> LearnedScorer:
     # Each router gets its own copy (the weights are shared, read-only): what one router
     # learns from outcomes must not change the routing of every other router.
-    scorer = copy.copy(_shipped_scorer())
-    vars(scorer).pop("_outcome_memory", None)  # never share another router's outcomes
-    return scorer
+    return _shipped_scorer().without_outcomes()
 
 
 class TieredRouterRunnable(WrapperChatModel):
