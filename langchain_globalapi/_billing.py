@@ -49,6 +49,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -142,8 +143,6 @@ def new_call_id() -> str:
         >>> len(new_call_id())
         32
     """
-    import uuid  # noqa: PLC0415 - only the stamping paths need it
-
     return uuid.uuid4().hex
 
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -811,6 +812,4 @@ class Budget:
 
 
 def _new_hold_id() -> str:
-    import uuid  # noqa: PLC0415 - not needed on import
-
     return uuid.uuid4().hex
